@@ -1,0 +1,328 @@
+//! Database access for both engines Ghost runs on: where to connect (`Target`, passwords masked),
+//! one connection (`Conn`) with the few query shapes the tool needs, and the SQL spelling
+//! differences between MySQL and SQLite. No knowledge of Ghost or of URLs here.
+
+pub mod schema;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlSslMode};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
+use sqlx::{Connection, Executor, Row};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    Sqlite,
+    Mysql,
+}
+
+/// Where the Ghost database is. `display` never contains a password.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Sqlite {
+        path: PathBuf,
+    },
+    Mysql {
+        opts: Box<MySqlConnectOptions>,
+        display: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("--db {0:?} is not a SQLite path, sqlite:// URL or mysql:// URL")]
+    BadUrl(String),
+    #[error("SQLite database {0} does not exist")]
+    NoSuchFile(String),
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error("{0}")]
+    Sql(String),
+}
+
+/// Formats an sqlx error without ever including connection credentials.
+pub fn sql_err(e: sqlx::Error) -> DbError {
+    DbError::Sql(e.to_string())
+}
+
+impl Target {
+    /// Parses `--db`: a SQLite path, `sqlite://path`, or `mysql://user:pass@host:port/db?ssl-mode=..`.
+    pub fn parse(db: &str) -> Result<Self, DbError> {
+        let db = db.trim();
+        if db.starts_with("mysql://") || db.starts_with("mariadb://") {
+            let norm = db.replacen("mariadb://", "mysql://", 1);
+            let opts = MySqlConnectOptions::from_str(&norm)
+                .map_err(|_| DbError::BadUrl(mask_url(db)))?;
+            return Ok(Target::Mysql {
+                opts: Box::new(opts),
+                display: mask_url(db),
+            });
+        }
+        let path = db
+            .strip_prefix("sqlite://")
+            .or_else(|| db.strip_prefix("sqlite:"))
+            .unwrap_or(db);
+        if path.is_empty() || path.contains("://") {
+            return Err(DbError::BadUrl(mask_url(db)));
+        }
+        Ok(Target::Sqlite { path: path.into() })
+    }
+
+    /// From Ghost's `database.connection` for MySQL.
+    pub fn mysql(
+        host: &str,
+        port: u16,
+        user: &str,
+        password: Option<&str>,
+        database: &str,
+        ssl: bool,
+    ) -> Self {
+        let mut opts = MySqlConnectOptions::new()
+            .host(host)
+            .port(port)
+            .username(user)
+            .database(database);
+        if let Some(p) = password {
+            opts = opts.password(p);
+        }
+        if ssl {
+            opts = opts.ssl_mode(MySqlSslMode::Required);
+        }
+        let pw = if password.is_some_and(|p| !p.is_empty()) {
+            ":***"
+        } else {
+            ""
+        };
+        Target::Mysql {
+            opts: Box::new(opts),
+            display: format!("mysql://{user}{pw}@{host}:{port}/{database}"),
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Target::Sqlite { .. } => Engine::Sqlite,
+            Target::Mysql { .. } => Engine::Mysql,
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Target::Sqlite { path } => path.display().to_string(),
+            Target::Mysql { display, .. } => display.clone(),
+        }
+    }
+
+    pub async fn connect(&self, timeout: Duration) -> Result<Conn, DbError> {
+        let fail = |reason: String| DbError::Connect {
+            target: self.display(),
+            reason,
+        };
+        match self {
+            Target::Sqlite { path } => {
+                if !path.is_file() {
+                    return Err(DbError::NoSuchFile(path.display().to_string()));
+                }
+                // Keep the journal mode the database already has (Ghost uses the default).
+                let opts = SqliteConnectOptions::new()
+                    .filename(path)
+                    .journal_mode(SqliteJournalMode::Delete)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(false);
+                let c = SqliteConnection::connect_with(&opts)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                Ok(Conn::Sqlite(c))
+            }
+            Target::Mysql { opts, .. } => {
+                let c = tokio::time::timeout(timeout, MySqlConnection::connect_with(opts))
+                    .await
+                    .map_err(|_| fail(format!("no answer within {}s", timeout.as_secs())))?
+                    .map_err(|e| fail(e.to_string()))?;
+                Ok(Conn::Mysql(c))
+            }
+        }
+    }
+}
+
+/// Replaces the password in a URL with `***`.
+pub fn mask_url(s: &str) -> String {
+    if let Some((scheme, rest)) = s.split_once("://")
+        && let Some(at) = rest.rfind('@')
+    {
+        let (cred, host) = rest.split_at(at);
+        if let Some((user, _)) = cred.split_once(':') {
+            return format!("{scheme}://{user}:***{host}");
+        }
+    }
+    s.to_string()
+}
+
+/// A bind parameter.
+#[derive(Debug, Clone)]
+pub enum P<'a> {
+    S(&'a str),
+    OptS(Option<&'a str>),
+    I(i64),
+}
+
+/// One open connection to either engine.
+pub enum Conn {
+    Sqlite(SqliteConnection),
+    Mysql(MySqlConnection),
+}
+
+macro_rules! bind_all {
+    ($q:expr, $params:expr) => {{
+        let mut q = $q;
+        for p in $params {
+            q = match p {
+                P::S(s) => q.bind(*s),
+                P::OptS(s) => q.bind(*s),
+                P::I(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+fn cell_to_string<R: Row>(row: &R, i: usize) -> Result<Option<String>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    match row.try_get::<Option<String>, _>(i) {
+        Ok(v) => Ok(v),
+        Err(_) => Ok(row.try_get::<Option<i64>, _>(i)?.map(|n| n.to_string())),
+    }
+}
+
+impl Conn {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Conn::Sqlite(_) => Engine::Sqlite,
+            Conn::Mysql(_) => Engine::Mysql,
+        }
+    }
+
+    /// Runs a query and returns every cell as text (integers converted).
+    pub async fn rows(
+        &mut self,
+        sql: &str,
+        params: &[P<'_>],
+    ) -> Result<Vec<Vec<Option<String>>>, DbError> {
+        match self {
+            Conn::Sqlite(c) => {
+                let rows = bind_all!(sqlx::query(sql), params)
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(sql_err)?;
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| cell_to_string(r, i))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(sql_err)
+            }
+            Conn::Mysql(c) => {
+                let rows = bind_all!(sqlx::query(sql), params)
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(sql_err)?;
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| cell_to_string(r, i))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(sql_err)
+            }
+        }
+    }
+
+    /// Runs a statement; returns rows affected.
+    pub async fn exec(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, DbError> {
+        match self {
+            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), params)
+                .execute(&mut *c)
+                .await
+                .map_err(sql_err)?
+                .rows_affected()),
+            Conn::Mysql(c) => Ok(bind_all!(sqlx::query(sql), params)
+                .execute(&mut *c)
+                .await
+                .map_err(sql_err)?
+                .rows_affected()),
+        }
+    }
+
+    /// Runs raw SQL text (several statements allowed; no parameters).
+    pub async fn raw(&mut self, sql: &str) -> Result<(), DbError> {
+        match self {
+            Conn::Sqlite(c) => c.execute(sqlx::raw_sql(sql)).await.map(|_| ()),
+            Conn::Mysql(c) => c.execute(sqlx::raw_sql(sql)).await.map(|_| ()),
+        }
+        .map_err(sql_err)
+    }
+
+    /// Quotes an identifier for this engine.
+    pub fn q(&self, ident: &str) -> String {
+        match self {
+            Conn::Sqlite(_) => format!("\"{}\"", ident.replace('"', "\"\"")),
+            Conn::Mysql(_) => format!("`{}`", ident.replace('`', "``")),
+        }
+    }
+
+    /// `col` compared byte for byte with a bound parameter, whatever the collation.
+    pub fn binary_eq(&self, col: &str) -> String {
+        match self {
+            Conn::Sqlite(_) => format!("{col} = ?"),
+            Conn::Mysql(_) => format!("CAST({col} AS BINARY) = CAST(? AS BINARY)"),
+        }
+    }
+
+    /// Server-side pre-filter: `col` contains the needle (in its lower-cased form if `lower`).
+    pub fn contains(&self, col: &str, lower: bool) -> String {
+        let c = if lower {
+            format!("LOWER({col})")
+        } else {
+            col.to_string()
+        };
+        match self {
+            Conn::Sqlite(_) => format!("instr({c}, ?) > 0"),
+            Conn::Mysql(_) => format!("LOCATE(?, {c}) > 0"),
+        }
+    }
+
+    /// Starts the one write transaction (SQLite takes the write lock at once).
+    pub async fn begin_write(&mut self) -> Result<(), DbError> {
+        match self {
+            Conn::Sqlite(_) => self.raw("BEGIN IMMEDIATE").await,
+            Conn::Mysql(_) => self.raw("START TRANSACTION").await,
+        }
+    }
+
+    pub async fn commit(&mut self) -> Result<(), DbError> {
+        self.raw("COMMIT").await
+    }
+
+    pub async fn rollback(&mut self) -> Result<(), DbError> {
+        self.raw("ROLLBACK").await
+    }
+
+    /// One value of the first row, if any.
+    pub async fn scalar(&mut self, sql: &str, params: &[P<'_>]) -> Result<Option<String>, DbError> {
+        Ok(self
+            .rows(sql, params)
+            .await?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten()))
+    }
+}

@@ -1,0 +1,84 @@
+//! The tool's error type and the one place errors become exit codes.
+
+use crate::db::DbError;
+use crate::plan::url::PrefixError;
+
+/// Stable exit codes (documented in README.md).
+pub mod exit {
+    /// Done (a dry run that printed its plan included).
+    pub const OK: u8 = 0;
+    /// A check found something (`verify` misses; rollback dry run with conflicts).
+    pub const FOUND: u8 = 1;
+    /// Usage or input error; nothing was written.
+    pub const USAGE: u8 = 2;
+    /// Done with warnings (conflicts skipped by `--skip-conflicts`).
+    pub const WARNINGS: u8 = 3;
+    /// Failed (database, AWS, I/O); the database is unchanged.
+    pub const FAILED: u8 = 4;
+    /// Interrupted by Ctrl-C; nothing was committed.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad flags or input values: exit 2, nothing read or written.
+    #[error("{msg}")]
+    Usage { msg: String, hint: Option<String> },
+    #[error(transparent)]
+    Prefix(#[from] PrefixError),
+    /// The plan found cells it refuses to rewrite: exit 2, nothing written.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A row changed between read and write: exit 4, transaction rolled back.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Journal(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("interrupted: nothing was committed, the database is unchanged")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn usage(msg: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Usage {
+            msg: msg.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage { .. } | Error::Prefix(_) | Error::Refused(_) => exit::USAGE,
+            Error::Db(DbError::BadUrl(_) | DbError::NoSuchFile(_) | DbError::Connect { .. }) => {
+                exit::USAGE
+            }
+            Error::Interrupted => exit::INTERRUPTED,
+            _ => exit::FAILED,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Usage { hint, .. } => hint.clone(),
+            Error::Prefix(PrefixError::NeedsSite { .. }) => None,
+            Error::Prefix(_) => Some(
+                "give a URL prefix such as https://blog.example.com/content/images/".to_string(),
+            ),
+            Error::Db(DbError::Connect { .. }) => Some(
+                "check --db, GHOST_MIGRATE_DB or --ghost-config (host, port, user, password), or raise --connect-timeout"
+                    .to_string(),
+            ),
+            Error::Db(DbError::BadUrl(_)) => Some(
+                "use a SQLite path, sqlite:///path/ghost.db, or mysql://user:pass@host:3306/ghost"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

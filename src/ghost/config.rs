@@ -1,0 +1,140 @@
+//! Reads Ghost's own `config.<env>.json` and applies Ghost's environment overrides
+//! (`database__connection__host`, `url`, ...: nconf's `__` separator), as an ECS task would.
+
+use crate::db::Target;
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// What ghost-migrate needs from Ghost's configuration.
+#[derive(Debug, Clone)]
+pub struct GhostConfig {
+    pub target: Target,
+    pub url: Option<String>,
+    pub content_path: Option<std::path::PathBuf>,
+}
+
+fn set_path(root: &mut Value, path: &[&str], v: Value) {
+    let mut cur = root;
+    for (i, key) in path.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let obj = cur.as_object_mut().expect("made an object above");
+        if i + 1 == path.len() {
+            obj.insert(key.to_string(), v);
+            return;
+        }
+        cur = obj.entry(key.to_string()).or_insert(Value::Object(Map::new()));
+    }
+}
+
+/// Ghost's env overrides that matter here.
+fn apply_env(cfg: &mut Value, env: &[(String, String)]) {
+    for (k, v) in env {
+        let lower = k.to_ascii_lowercase();
+        let wanted = lower == "url"
+            || lower.starts_with("database__")
+            || lower.starts_with("paths__");
+        if !wanted {
+            continue;
+        }
+        let parts: Vec<&str> = k.split("__").collect();
+        set_path(cfg, &parts, Value::String(v.clone()));
+    }
+}
+
+fn str_of<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |cur, k| cur.get(*k))?.as_str()
+}
+
+fn val_of<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |cur, k| cur.get(*k))
+}
+
+impl GhostConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_with_env(path, &env)
+    }
+
+    pub fn load_with_env(path: &Path, env: &[(String, String)]) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(
+                format!("cannot read Ghost config {}: {e}", path.display()),
+                "point --ghost-config at Ghost's config.production.json",
+            )
+        })?;
+        let mut cfg: Value = serde_json::from_str(&text).map_err(|e| {
+            Error::usage(
+                format!("Ghost config {} is not valid JSON: {e}", path.display()),
+                "fix the file or pass --db instead",
+            )
+        })?;
+        apply_env(&mut cfg, env);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let client = str_of(&cfg, &["database", "client"]).unwrap_or("sqlite3");
+        let target = match client {
+            "sqlite3" | "sqlite" | "better-sqlite3" => {
+                let f = str_of(&cfg, &["database", "connection", "filename"]).ok_or_else(|| {
+                    Error::usage(
+                        format!("{} has no database.connection.filename", path.display()),
+                        "pass --db /path/to/ghost.db",
+                    )
+                })?;
+                let p = Path::new(f);
+                Target::Sqlite {
+                    path: if p.is_absolute() {
+                        p.to_path_buf()
+                    } else {
+                        dir.join(p)
+                    },
+                }
+            }
+            "mysql" | "mysql2" => {
+                let conn = &["database", "connection"];
+                let get = |k: &str| {
+                    let mut p = conn.to_vec();
+                    p.push(k);
+                    val_of(&cfg, &p).and_then(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                };
+                let host = get("host").unwrap_or_else(|| "127.0.0.1".into());
+                let port = get("port").and_then(|p| p.parse().ok()).unwrap_or(3306);
+                let user = get("user").unwrap_or_else(|| "root".into());
+                let password = get("password");
+                let database = get("database").ok_or_else(|| {
+                    Error::usage(
+                        format!("{} has no database.connection.database", path.display()),
+                        "add it, or pass --db mysql://user:pass@host:3306/ghost",
+                    )
+                })?;
+                let ssl = val_of(&cfg, &["database", "connection", "ssl"])
+                    .is_some_and(|v| !v.is_null() && v != &Value::Bool(false));
+                Target::mysql(&host, port, &user, password.as_deref(), &database, ssl)
+            }
+            other => {
+                return Err(Error::usage(
+                    format!("Ghost config database.client {other:?} is not supported"),
+                    "ghost-migrate supports sqlite3 and mysql",
+                ));
+            }
+        };
+        let content_path = str_of(&cfg, &["paths", "contentPath"]).map(|p| {
+            let p = Path::new(p);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                dir.join(p)
+            }
+        });
+        Ok(GhostConfig {
+            target,
+            url: str_of(&cfg, &["url"]).map(str::to_string),
+            content_path,
+        })
+    }
+}

@@ -1,0 +1,4 @@
+//! What ghost-migrate knows about Ghost itself: its configuration file and where it keeps URLs.
+
+pub mod columns;
+pub mod config;

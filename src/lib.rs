@@ -1,0 +1,172 @@
+//! ghost-migrate: move a self-hosted Ghost site's images to S3/CDN safely.
+//!
+//! Data flows one way: `scan` (read cells) -> `plan` (match and rewrite strings, prove JSON,
+//! check lengths) -> `report` (dry run) or `apply` (guarded UPDATEs) + `journal` (same
+//! transaction). `run` is the only dispatch; `main.rs` only parses and maps exit codes.
+
+pub mod apply;
+pub mod cli;
+pub mod db;
+pub mod error;
+pub mod ghost;
+pub mod journal;
+pub mod output;
+pub mod plan;
+pub mod report;
+pub mod rewrite;
+pub mod scan;
+
+use cli::{Cli, Command, DbArgs, RunsCommand};
+use db::Target;
+use error::{Error, Result, exit};
+use ghost::config::GhostConfig;
+use output::Output;
+use plan::url::{MatchOptions, Site, UrlMap};
+use std::time::Duration;
+
+/// Where the database is and what the site URL is, from --db / --ghost-config / --site-url.
+pub fn resolve_db(a: &DbArgs) -> Result<(Target, Option<Site>)> {
+    let cfg = a.ghost_config.as_deref().map(GhostConfig::load).transpose()?;
+    let target = match (&a.db, &cfg) {
+        (Some(db), _) => Target::parse(db)?,
+        (None, Some(c)) => c.target.clone(),
+        (None, None) => {
+            return Err(Error::usage(
+                "no database given",
+                "pass --db PATH|mysql://user:pass@host/db, set GHOST_MIGRATE_DB, or pass --ghost-config config.production.json",
+            ));
+        }
+    };
+    let site_url = a.site_url.clone().or_else(|| cfg.and_then(|c| c.url));
+    let site = site_url.as_deref().map(Site::parse).transpose()?;
+    Ok((target, site))
+}
+
+fn recorded_args() -> String {
+    // The journal records the command line without secrets: --db values are masked.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .map(|a| db::mask_url(&a))
+        .collect();
+    serde_json::to_string(&args).unwrap_or_default()
+}
+
+/// Runs one command; returns the exit code for a completed command.
+pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
+    match cli.cmd {
+        Command::Rewrite(a) => {
+            let (target, site) = resolve_db(&a.db)?;
+            let (from, to) = rewrite::parse_prefixes(&a.from, &a.to, site.as_ref())?;
+            let opts = MatchOptions {
+                exact_scheme: a.exact_scheme,
+            };
+            let map = UrlMap::new(from, to, site.as_ref(), &opts)?;
+            let req = rewrite::RewriteRequest {
+                target,
+                site,
+                map,
+                dry_run: a.dry_run,
+                yes: a.yes,
+                all_text_columns: a.all_text_columns,
+                samples: a.samples,
+                batch_size: a.batch_size,
+                connect_timeout: Duration::from_secs(a.db.connect_timeout),
+                args: recorded_args(),
+            };
+            let report = rewrite::run(&req, out).await?;
+            if let Some(path) = &a.report {
+                let text = if path.extension().is_some_and(|e| e == "json") {
+                    serde_json::to_string_pretty(&report).expect("report serializes")
+                } else {
+                    report::markdown(&report)
+                };
+                std::fs::write(path, text)?;
+            }
+            if out.json {
+                out.print_json(&report);
+            } else if !(req.yes || req.dry_run) && report.run_id.is_none() {
+                // The preview was printed before the question.
+            } else {
+                output::table::print_rewrite(out, &report);
+            }
+            Ok(if report.problems.is_empty() {
+                exit::OK
+            } else {
+                exit::USAGE
+            })
+        }
+        Command::Runs(a) => {
+            let (target, _) = resolve_db(&a.db)?;
+            let mut conn = target
+                .connect(Duration::from_secs(a.db.connect_timeout))
+                .await?;
+            if !journal::check(&mut conn).await? {
+                if out.json {
+                    out.print_json(&serde_json::json!({"schema": report::SCHEMA, "runs": []}));
+                } else {
+                    out.println("No runs recorded in this database.");
+                }
+                return Ok(exit::OK);
+            }
+            match a.cmd {
+                None => {
+                    let runs = journal::list_runs(&mut conn).await?;
+                    if out.json {
+                        out.print_json(&serde_json::json!({"schema": report::SCHEMA, "runs": runs}));
+                    } else {
+                        output::table::print_runs(out, &runs);
+                    }
+                }
+                Some(RunsCommand::Show { run_id }) => {
+                    let run = journal::get_run(&mut conn, &run_id).await?;
+                    if out.json {
+                        out.print_json(&serde_json::json!({"schema": report::SCHEMA, "run": run}));
+                    } else {
+                        output::table::print_run(out, &run);
+                    }
+                }
+            }
+            Ok(exit::OK)
+        }
+        Command::Rollback(a) => {
+            let (target, _) = resolve_db(&a.db)?;
+            if !a.dry_run && !a.yes && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                return Err(Error::usage(
+                    "refusing to write without confirmation: stdin is not a terminal",
+                    "add --yes to roll back, or --dry-run to preview",
+                ));
+            }
+            let (mut conn, _) =
+                rewrite::open_ghost(&target, Duration::from_secs(a.db.connect_timeout)).await?;
+            let mut req = journal::rollback::RollbackRequest {
+                run_id: &a.run_id,
+                dry_run: true,
+                skip_conflicts: a.skip_conflicts,
+                args: recorded_args(),
+            };
+            if !a.dry_run && !a.yes {
+                let preview = journal::rollback::rollback(&mut conn, &req).await?;
+                output::table::print_rollback(out, &preview);
+                let q = format!(
+                    "Restore {} cell(s) of run {}?",
+                    preview.restorable, a.run_id
+                );
+                if out.confirm(&q) != Some(true) {
+                    return Err(Error::usage("not confirmed; nothing was written", "answer y, or pass --yes"));
+                }
+            }
+            req.dry_run = a.dry_run;
+            let r = journal::rollback::rollback(&mut conn, &req).await?;
+            if out.json {
+                out.print_json(&r);
+            } else {
+                output::table::print_rollback(out, &r);
+            }
+            Ok(match (r.conflicts.is_empty(), r.dry_run) {
+                (true, _) => exit::OK,
+                (false, true) => exit::FOUND,
+                (false, false) => exit::WARNINGS,
+            })
+        }
+    }
+}

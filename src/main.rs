@@ -1,0 +1,34 @@
+//! The binary: parse flags, build the output handle, run, map the result to an exit code.
+
+use clap::Parser;
+use ghost_migrate::cli::Cli;
+use ghost_migrate::output::Output;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(&cli.out);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            out.error(&format!("cannot start the async runtime: {e}"), None);
+            return ExitCode::from(ghost_migrate::error::exit::FAILED);
+        }
+    };
+    let code = rt.block_on(async {
+        tokio::select! {
+            r = ghost_migrate::run(cli, &out) => r,
+            _ = tokio::signal::ctrl_c() => {
+                // Dropping the connection rolls back the open transaction on both engines.
+                Err(ghost_migrate::error::Error::Interrupted)
+            }
+        }
+    });
+    match code {
+        Ok(c) => ExitCode::from(c),
+        Err(e) => {
+            out.error(&e.to_string(), e.hint().as_deref());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

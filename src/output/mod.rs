@@ -1,0 +1,123 @@
+//! The one place bytes reach the terminal: results to stdout (tables or JSON), progress,
+//! notices, hints and errors to stderr. Built once from the output flags.
+
+use crate::cli::{ColorChoice, OutputArgs};
+use console::Style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+
+pub mod table;
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub json: bool,
+    pub quiet: bool,
+    progress: bool,
+    color: bool,
+}
+
+impl Output {
+    pub fn new(a: &OutputArgs) -> Self {
+        let term_ok = std::env::var_os("NO_COLOR").is_none()
+            && std::env::var("TERM").map_or(true, |t| t != "dumb");
+        let color = match a.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => term_ok && std::io::stdout().is_terminal(),
+        };
+        Output {
+            json: a.json,
+            quiet: a.quiet,
+            progress: !a.no_progress && !a.quiet && std::io::stderr().is_terminal(),
+            color,
+        }
+    }
+
+    /// Plain output for library callers and tests.
+    pub fn plain() -> Self {
+        Output {
+            json: false,
+            quiet: true,
+            progress: false,
+            color: false,
+        }
+    }
+
+    /// A result line on stdout (ignored when the pipe is closed).
+    pub fn println(&self, s: &str) {
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(o, "{s}");
+    }
+
+    /// A JSON document on stdout.
+    pub fn print_json<T: serde::Serialize>(&self, v: &T) {
+        let s = serde_json::to_string_pretty(v).expect("report types serialize");
+        self.println(&s);
+    }
+
+    /// A notice on stderr (hidden by --quiet).
+    pub fn notice(&self, s: &str) {
+        if !self.quiet {
+            eprintln!("{s}");
+        }
+    }
+
+    pub fn warn(&self, s: &str) {
+        eprintln!("{} {s}", self.style(Style::new().yellow().bold(), "warning:"));
+    }
+
+    pub fn error(&self, msg: &str, hint: Option<&str>) {
+        let red = Style::new().red().bold();
+        let err_color = self.color || std::io::stderr().is_terminal() && self.color;
+        let label = if err_color {
+            red.apply_to("error:").to_string()
+        } else {
+            "error:".to_string()
+        };
+        eprintln!("{label} {msg}");
+        if let Some(h) = hint {
+            eprintln!("hint: {h}");
+        }
+    }
+
+    pub fn style(&self, st: Style, s: &str) -> String {
+        if self.color {
+            st.apply_to(s).to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// A progress bar on stderr, hidden off a terminal, under --json, --quiet or --no-progress.
+    pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        if !self.progress || self.json {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} [{{elapsed_precise}}] {{bar:30}} {{pos}}/{{len}} {{msg}}"
+            ))
+            .expect("static template"),
+        );
+        pb
+    }
+
+    /// Asks y/N on the terminal. Without a terminal, refuses (the caller names --yes).
+    pub fn confirm(&self, question: &str) -> Option<bool> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        eprint!("{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_err() {
+            return Some(false);
+        }
+        Some(matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+    }
+}

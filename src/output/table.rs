@@ -1,0 +1,184 @@
+//! Human rendering of reports: aligned tables (comfy-table), counts first, sample diffs after.
+
+use super::Output;
+use crate::journal::Run;
+use crate::journal::rollback::RollbackReport;
+use crate::plan::url::Form;
+use crate::report::Report;
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use console::Style;
+
+fn table(out: &Output, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    if !out.color() {
+        t.force_no_tty();
+    }
+    t.set_header(header.iter().map(|h| Cell::new(*h)));
+    t
+}
+
+fn num(n: u64) -> Cell {
+    Cell::new(n).set_alignment(CellAlignment::Right)
+}
+
+/// The rewrite report: per column, then forms, samples, problems and warnings.
+pub fn print_rewrite(out: &Output, r: &Report) {
+    let title = if r.dry_run {
+        "Dry run: nothing was written."
+    } else {
+        "Rewrite applied."
+    };
+    out.println(&format!("{title}\n{} -> {}\ndatabase: {}", r.from, r.to, r.database));
+    let mut header = vec!["table.column", "rows scanned", "rows changing", "occurrences"];
+    header.extend(Form::ALL.iter().map(|f| f.label()));
+    let mut t = table(out, &header);
+    for c in r.columns.iter().filter(|c| c.rows_changed > 0) {
+        let mut row = vec![
+            Cell::new(format!("{}.{}", c.table, c.column)),
+            num(c.rows_scanned),
+            num(c.rows_changed),
+            num(c.occurrences),
+        ];
+        row.extend(Form::ALL.iter().map(|f| num(c.forms.get(*f))));
+        t.add_row(row);
+    }
+    let mut total = vec![
+        Cell::new("total"),
+        Cell::new(""),
+        num(r.totals.rows_changed),
+        num(r.totals.occurrences),
+    ];
+    total.extend(Form::ALL.iter().map(|f| num(r.totals.forms.get(*f))));
+    t.add_row(total);
+    out.println(&t.to_string());
+    let red = Style::new().red();
+    let green = Style::new().green();
+    for c in r.columns.iter().filter(|c| !c.samples.is_empty()) {
+        out.println(&format!("\n{}.{}:", c.table, c.column));
+        for s in &c.samples {
+            out.println(&format!("  id {}", s.id));
+            out.println(&format!("    - {}", out.style(red.clone(), &s.before)));
+            out.println(&format!("    + {}", out.style(green.clone(), &s.after)));
+        }
+    }
+    if !r.problems.is_empty() {
+        out.println(&format!("\n{} cell(s) cannot be rewritten:", r.problems.len()));
+        for p in &r.problems {
+            out.println(&format!("  {}.{} id {}: {}", p.table, p.column, p.id, p.reason));
+        }
+    }
+    for w in &r.warnings {
+        out.warn(w);
+    }
+    if let Some(id) = &r.run_id {
+        out.println(&format!(
+            "\nrun {id}: {} occurrence(s) in {} row(s). Undo with: ghost-migrate rollback {id}",
+            r.totals.occurrences, r.totals.rows_changed
+        ));
+    } else if r.totals.cells_changed == 0 {
+        out.println("\nNothing to change.");
+    }
+}
+
+/// `runs`: one line per run.
+pub fn print_runs(out: &Output, runs: &[Run]) {
+    if runs.is_empty() {
+        out.println("No runs recorded in this database.");
+        return;
+    }
+    let mut t = table(
+        out,
+        &["run", "kind", "status", "started", "from -> to", "rows", "occurrences", "rolled back by"],
+    );
+    for r in runs {
+        t.add_row(vec![
+            Cell::new(&r.id),
+            Cell::new(match &r.rolls_back {
+                Some(x) => format!("{} of {x}", r.kind),
+                None => r.kind.clone(),
+            }),
+            Cell::new(&r.status),
+            Cell::new(&r.started_at),
+            Cell::new(format!(
+                "{} -> {}",
+                r.from.as_deref().unwrap_or("-"),
+                r.to.as_deref().unwrap_or("-")
+            )),
+            num(r.rows_changed),
+            num(r.occurrences),
+            Cell::new(r.rolled_back_by.as_deref().unwrap_or("")),
+        ]);
+    }
+    out.println(&t.to_string());
+}
+
+/// `runs show`: one run with its per-column counts.
+pub fn print_run(out: &Output, r: &Run) {
+    out.println(&format!(
+        "run {}\n  kind: {}{}\n  status: {}\n  started: {}\n  finished: {}\n  tool: ghost-migrate {}\n  from: {}\n  to: {}\n  rows changed: {}\n  cells changed: {}\n  occurrences: {}\n  rolled back by: {}",
+        r.id,
+        r.kind,
+        r.rolls_back.as_ref().map(|x| format!(" of {x}")).unwrap_or_default(),
+        r.status,
+        r.started_at,
+        r.finished_at.as_deref().unwrap_or("-"),
+        r.tool_version,
+        r.from.as_deref().unwrap_or("-"),
+        r.to.as_deref().unwrap_or("-"),
+        r.rows_changed,
+        r.cells_changed,
+        r.occurrences,
+        r.rolled_back_by.as_deref().unwrap_or("-"),
+    ));
+    if let Some(serde_json::Value::Array(cols)) = &r.counts {
+        let mut t = table(out, &["table.column", "rows changed", "occurrences"]);
+        for c in cols {
+            let g = |k: &str| c.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            t.add_row(vec![
+                Cell::new(format!(
+                    "{}.{}",
+                    c.get("table").and_then(|v| v.as_str()).unwrap_or("?"),
+                    c.get("column").and_then(|v| v.as_str()).unwrap_or("?")
+                )),
+                num(g("rows_changed")),
+                num(g("occurrences")),
+            ]);
+        }
+        out.println(&t.to_string());
+    }
+}
+
+/// The rollback report: restored cells and conflicts.
+pub fn print_rollback(out: &Output, r: &RollbackReport) {
+    let head = if r.dry_run {
+        format!("Dry run of rolling back {}: nothing was written.", r.run_id)
+    } else {
+        format!("Rolled back {}.", r.run_id)
+    };
+    out.println(&head);
+    out.println(&format!(
+        "  cells to restore: {}\n  conflicts: {}",
+        r.restorable, r.conflicts.len()
+    ));
+    if !r.conflicts.is_empty() {
+        let mut t = table(out, &["table.column", "id", "post", "why"]);
+        for c in &r.conflicts {
+            t.add_row(vec![
+                Cell::new(format!("{}.{}", c.table, c.column)),
+                Cell::new(&c.id),
+                Cell::new(c.post.as_deref().unwrap_or("")),
+                Cell::new(&c.reason),
+            ]);
+        }
+        out.println(&t.to_string());
+    }
+    if let Some(id) = &r.new_run_id {
+        out.println(&format!(
+            "rollback recorded as run {id} (it can itself be rolled back: ghost-migrate rollback {id})"
+        ));
+    }
+    if r.settings_changed && !r.dry_run {
+        out.warn("settings changed: restart Ghost so it reloads its settings cache");
+    }
+}

@@ -1,0 +1,66 @@
+//! Proof that a rewritten JSON document (lexical, mobiledoc, settings JSON) changed only inside
+//! string values: both versions parse, and the new one equals the old one with every decoded
+//! string value rewritten by the same matcher. Pure: no SQL, no I/O.
+
+use super::url::UrlMap;
+use serde_json::Value;
+
+/// Why a JSON value cannot be rewritten safely.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum JsonProofError {
+    #[error("the stored JSON does not parse ({0})")]
+    BeforeInvalid(String),
+    #[error("the rewritten JSON does not parse ({0})")]
+    AfterInvalid(String),
+    #[error(
+        "the rewrite would change JSON outside string values, or a URL spelled with \\u escapes"
+    )]
+    Mismatch,
+}
+
+/// Whether a value looks like a JSON document (object or array) rather than a plain string.
+pub fn looks_like_json(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with('{') || t.starts_with('[')
+}
+
+fn rewrite_strings(v: &mut Value, map: &UrlMap) {
+    match v {
+        Value::String(s) => {
+            if let Some((new, _)) = map.rewrite(s) {
+                *s = new;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rewrite_strings(x, map)),
+        Value::Object(o) => o.values_mut().for_each(|x| rewrite_strings(x, map)),
+        _ => {}
+    }
+}
+
+/// Checks `after` against `before` as described in the module docs.
+pub fn prove(before: &str, after: &str, map: &UrlMap) -> Result<(), JsonProofError> {
+    let mut expected: Value =
+        serde_json::from_str(before).map_err(|e| JsonProofError::BeforeInvalid(e.to_string()))?;
+    let got: Value =
+        serde_json::from_str(after).map_err(|e| JsonProofError::AfterInvalid(e.to_string()))?;
+    rewrite_strings(&mut expected, map);
+    if expected != got || !same_key_order(&expected, &got) {
+        return Err(JsonProofError::Mismatch);
+    }
+    Ok(())
+}
+
+fn same_key_order(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_key_order(va, vb))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_key_order(p, q))
+        }
+        _ => true,
+    }
+}

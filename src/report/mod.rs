@@ -1,0 +1,181 @@
+//! Report data: what a rewrite found or did, per column, with sample diffs. Data only; the
+//! human rendering lives in `output::table`, JSON is serde.
+
+use crate::ghost::columns::CellKind;
+use crate::plan::Problem;
+use crate::plan::url::{FormCounts, Occurrence};
+use serde::Serialize;
+
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    pub id: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnReport {
+    pub table: String,
+    pub column: String,
+    pub kind: CellKind,
+    /// Rows the server-side pre-filter returned and the matcher examined.
+    pub rows_scanned: u64,
+    pub rows_changed: u64,
+    pub occurrences: u64,
+    pub forms: FormCounts,
+    pub samples: Vec<Sample>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnknownColumn {
+    pub table: String,
+    pub column: String,
+    pub rows: u64,
+    pub occurrences: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub rows_changed: u64,
+    pub cells_changed: u64,
+    pub occurrences: u64,
+    pub forms: FormCounts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub command: &'static str,
+    pub dry_run: bool,
+    pub database: String,
+    pub engine: crate::db::Engine,
+    pub from: String,
+    pub to: String,
+    pub site_url: Option<String>,
+    pub run_id: Option<String>,
+    pub totals: Totals,
+    pub columns: Vec<ColumnReport>,
+    /// Cells the plan refuses to rewrite (nothing is written while any exists).
+    pub problems: Vec<Problem>,
+    /// Text columns outside the catalogue that hold the old prefix.
+    pub unknown_columns: Vec<UnknownColumn>,
+    /// `__GHOST_URL__<path>` values not matched because the site URL is unknown.
+    pub unresolved_ghost_url: u64,
+    pub settings_changed: bool,
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    pub fn column_mut(&mut self, table: &str, column: &str, kind: CellKind) -> &mut ColumnReport {
+        let i = match self
+            .columns
+            .iter()
+            .position(|c| c.table == table && c.column == column)
+        {
+            Some(i) => i,
+            None => {
+                self.columns.push(ColumnReport {
+                    table: table.to_string(),
+                    column: column.to_string(),
+                    kind,
+                    rows_scanned: 0,
+                    rows_changed: 0,
+                    occurrences: 0,
+                    forms: FormCounts::default(),
+                    samples: Vec::new(),
+                });
+                self.columns.len() - 1
+            }
+        };
+        &mut self.columns[i]
+    }
+}
+
+const CONTEXT: usize = 40;
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(s.len())
+}
+
+/// A before/after snippet around the first occurrence, with some context.
+pub fn sample(id: &str, before: &str, first: &Occurrence, replacement: &str) -> Sample {
+    let a = floor_char(before, first.start.saturating_sub(CONTEXT));
+    let b = ceil_char(before, (first.end + CONTEXT).min(before.len()));
+    let pre = if a > 0 { "…" } else { "" };
+    let post = if b < before.len() { "…" } else { "" };
+    let left = &before[a..first.start];
+    let right = &before[first.end..b];
+    Sample {
+        id: id.to_string(),
+        before: format!("{pre}{left}{}{right}{post}", &before[first.start..first.end]),
+        after: format!("{pre}{left}{replacement}{right}{post}"),
+    }
+}
+
+/// The report as Markdown (for `--report FILE.md`).
+pub fn markdown(r: &Report) -> String {
+    use crate::plan::url::Form;
+    let mut s = format!(
+        "# ghost-migrate rewrite {}\n\n- from: `{}`\n- to: `{}`\n- database: `{}`\n- run: {}\n\n",
+        if r.dry_run { "(dry run)" } else { "(applied)" },
+        r.from,
+        r.to,
+        r.database,
+        r.run_id.as_deref().unwrap_or("-")
+    );
+    s.push_str("| table.column | rows scanned | rows changing | occurrences |");
+    for f in Form::ALL {
+        s.push_str(&format!(" {} |", f.label()));
+    }
+    s.push_str("\n|---|---:|---:|---:|");
+    s.push_str(&"---:|".repeat(Form::ALL.len()));
+    s.push('\n');
+    for c in r.columns.iter().filter(|c| c.rows_changed > 0) {
+        s.push_str(&format!(
+            "| `{}.{}` | {} | {} | {} |",
+            c.table, c.column, c.rows_scanned, c.rows_changed, c.occurrences
+        ));
+        for f in Form::ALL {
+            s.push_str(&format!(" {} |", c.forms.get(f)));
+        }
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "\n**Total:** {} occurrence(s) in {} row(s), {} cell(s).\n",
+        r.totals.occurrences, r.totals.rows_changed, r.totals.cells_changed
+    ));
+    for c in r.columns.iter().filter(|c| !c.samples.is_empty()) {
+        s.push_str(&format!("\n## `{}.{}`\n\n", c.table, c.column));
+        for x in &c.samples {
+            s.push_str(&format!(
+                "- id `{}`\n  ```diff\n  - {}\n  + {}\n  ```\n",
+                x.id, x.before, x.after
+            ));
+        }
+    }
+    if !r.problems.is_empty() {
+        s.push_str("\n## Cells that cannot be rewritten\n\n");
+        for p in &r.problems {
+            s.push_str(&format!("- `{}.{}` id `{}`: {}\n", p.table, p.column, p.id, p.reason));
+        }
+    }
+    if !r.warnings.is_empty() {
+        s.push_str("\n## Warnings\n\n");
+        for w in &r.warnings {
+            s.push_str(&format!("- {w}\n"));
+        }
+    }
+    s
+}

@@ -1,0 +1,448 @@
+//! The rewrite command's engine: scan -> plan -> report (dry run) or apply + journal, one loop
+//! for both so the dry run's counts are what the real run does.
+
+use crate::apply::{self, CellWrite};
+use crate::db::schema::{self, Table};
+use crate::db::{Conn, Engine, Target};
+use crate::error::{Error, Result};
+use crate::journal::{self, Entry, Run, Writer};
+use crate::output::Output;
+use crate::plan::url::{Prefix, Site, UrlMap};
+use crate::plan::{self, Change};
+use crate::report::{self, Report, Totals, UnknownColumn};
+use crate::scan::{self, Batches, TableScan};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A validated rewrite request (built from the flags by `lib.rs`).
+pub struct RewriteRequest {
+    pub target: Target,
+    pub site: Option<Site>,
+    pub map: UrlMap,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub all_text_columns: bool,
+    pub samples: usize,
+    pub batch_size: u32,
+    pub connect_timeout: Duration,
+    /// The arguments as recorded in the journal (no secrets).
+    pub args: String,
+}
+
+/// Validates --from/--to against each other (exit 2 before anything is read).
+pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Prefix, Prefix)> {
+    let site_prefix = site.map(|s| Prefix::Absolute {
+        scheme: None,
+        host: s.host.clone(),
+        port: s.port,
+        path: s.subdir.clone(),
+    });
+    let f = Prefix::parse("--from", from, site_prefix.as_ref())?;
+    let t = Prefix::parse("--to", to, site_prefix.as_ref())?;
+    if from.trim() == to.trim() || f == t {
+        return Err(Error::usage(
+            format!("--from and --to are the same ({from})"),
+            "give the new prefix in --to",
+        ));
+    }
+    if f.path().ends_with('/') != t.path().ends_with('/') {
+        return Err(Error::usage(
+            format!("--from {from:?} and --to {to:?} differ in their trailing '/'"),
+            "end both with '/' (https://old/content/images/ -> https://cdn/content/images/) or neither",
+        ));
+    }
+    if matches!(t, Prefix::Ghost { .. }) && site.is_none() && matches!(f, Prefix::Absolute { .. })
+    {
+        // Fine: normalising absolute URLs back to the portable form needs no site URL.
+    }
+    Ok((f, t))
+}
+
+/// Connects and checks that this is a Ghost database.
+pub async fn open_ghost(target: &Target, timeout: Duration) -> Result<(Conn, BTreeMap<String, Table>)> {
+    let mut conn = target.connect(timeout).await?;
+    let tables = schema::discover(&mut conn).await?;
+    if !tables.contains_key("posts") {
+        return Err(Error::usage(
+            format!("{} is not a Ghost database (it has no posts table)", target.display()),
+            "point --db or --ghost-config at Ghost's own database",
+        ));
+    }
+    Ok((conn, tables))
+}
+
+struct Ctx<'a> {
+    map: &'a UrlMap,
+    needles: Vec<(String, bool)>,
+    samples: usize,
+    batch_size: u32,
+}
+
+struct ApplyState {
+    writer: Writer,
+}
+
+fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
+    Report {
+        schema: report::SCHEMA,
+        command: "rewrite",
+        dry_run,
+        database: req.target.display(),
+        engine: req.target.engine(),
+        from: req.map.from.to_string(),
+        to: req.map.to_str().to_string(),
+        site_url: req.site.as_ref().map(|s| s.url.clone()),
+        run_id: None,
+        totals: Totals::default(),
+        columns: Vec::new(),
+        problems: Vec::new(),
+        unknown_columns: Vec::new(),
+        unresolved_ghost_url: 0,
+        settings_changed: false,
+        warnings: Vec::new(),
+    }
+}
+
+#[cfg(debug_assertions)]
+async fn test_pause() {
+    // Test hook (debug builds only): widen the window between reading a batch and writing it.
+    if let Some(ms) = std::env::var("GHOST_MIGRATE_TEST_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+#[cfg(not(debug_assertions))]
+async fn test_pause() {}
+
+/// Reads and plans one table; writes its changes when `apply` is given.
+async fn pass_table(
+    conn: &mut Conn,
+    t: &TableScan,
+    ctx: &Ctx<'_>,
+    report: &mut Report,
+    mut apply: Option<&mut ApplyState>,
+) -> Result<()> {
+    let mut batches = Batches::new(t, &ctx.needles, ctx.batch_size);
+    while let Some(rows) = batches.next(conn).await? {
+        if apply.is_some() {
+            test_pause().await;
+        }
+        for (id, values) in &rows {
+            let mut changes: Vec<Change> = Vec::new();
+            for (col, v) in t.columns.iter().zip(values) {
+                let Some(v) = v else { continue };
+                report.unresolved_ghost_url += ctx.map.unresolved_ghost(v);
+                if !t.catalogued {
+                    let n = ctx.map.find(v).len() as u64;
+                    if n > 0 {
+                        let u = unknown_entry(report, &t.table, &col.name);
+                        u.rows += 1;
+                        u.occurrences += n;
+                    }
+                    continue;
+                }
+                let c = report.column_mut(&t.table, &col.name, col.kind);
+                c.rows_scanned += 1;
+                match plan::plan_cell(ctx.map, &t.table, col, id, v) {
+                    Ok(None) => {}
+                    Ok(Some(ch)) => {
+                        c.rows_changed += 1;
+                        c.occurrences += ch.counts.total();
+                        c.forms.merge(&ch.counts);
+                        if c.samples.len() < ctx.samples
+                            && let Some(first) = ctx.map.find(v).first()
+                        {
+                            c.samples
+                                .push(report::sample(id, v, first, ctx.map.replacement(first.form)));
+                        }
+                        report.totals.cells_changed += 1;
+                        report.totals.occurrences += ch.counts.total();
+                        report.totals.forms.merge(&ch.counts);
+                        changes.push(ch);
+                    }
+                    Err(p) => report.problems.push(p),
+                }
+            }
+            if changes.is_empty() {
+                continue;
+            }
+            report.totals.rows_changed += 1;
+            if t.table == "settings" || t.table == "custom_theme_settings" {
+                report.settings_changed = true;
+            }
+            if let Some(state) = apply.as_deref_mut()
+                && report.problems.is_empty()
+            {
+                let cells: Vec<CellWrite> = changes
+                    .iter()
+                    .map(|c| CellWrite {
+                        column: &c.column,
+                        old: &c.before,
+                        new: &c.after,
+                    })
+                    .collect();
+                apply::update_row(conn, &t.table, &t.pk, id, &cells).await?;
+                let entries: Vec<Entry> = changes
+                    .iter()
+                    .map(|c| Entry {
+                        table: &t.table,
+                        row_id: id,
+                        column: &c.column,
+                        old: &c.before,
+                        new_sha256: journal::sha256_hex(&c.after),
+                    })
+                    .collect();
+                state.writer.write(conn, &entries).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown_entry<'r>(report: &'r mut Report, table: &str, column: &str) -> &'r mut UnknownColumn {
+    let i = match report
+        .unknown_columns
+        .iter()
+        .position(|u| u.table == table && u.column == column)
+    {
+        Some(i) => i,
+        None => {
+            report.unknown_columns.push(UnknownColumn {
+                table: table.into(),
+                column: column.into(),
+                rows: 0,
+                occurrences: 0,
+            });
+            report.unknown_columns.len() - 1
+        }
+    };
+    &mut report.unknown_columns[i]
+}
+
+/// One full pass over the scope.
+async fn pass(
+    conn: &mut Conn,
+    scope: &scan::Scope,
+    ctx: &Ctx<'_>,
+    report: &mut Report,
+    out: &Output,
+    mut apply: Option<&mut ApplyState>,
+) -> Result<()> {
+    let all: Vec<&TableScan> = scope.known.iter().chain(scope.unknown.iter()).collect();
+    let bar = out.bar(all.len() as u64, if apply.is_some() { "rewriting" } else { "scanning" });
+    for t in all {
+        bar.set_message(t.table.clone());
+        pass_table(conn, t, ctx, report, apply.as_deref_mut()).await?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &scan::Scope) {
+    if report.unresolved_ghost_url > 0 {
+        report.warnings.push(format!(
+            "{} value(s) hold {}{} but the site URL is unknown, so they were not matched: pass --site-url (Ghost's `url`) or --ghost-config",
+            report.unresolved_ghost_url,
+            crate::plan::url::GHOST_URL,
+            req.map.from.path()
+        ));
+    }
+    for u in &report.unknown_columns {
+        report.warnings.push(format!(
+            "{}.{} is not a known Ghost URL column but holds the old prefix {} time(s) in {} row(s); --all-text-columns rewrites it",
+            u.table, u.column, u.occurrences, u.rows
+        ));
+    }
+    for t in &scope.skipped {
+        report.warnings.push(format!(
+            "table {t} has no single-column primary key and was not scanned"
+        ));
+    }
+    if report.settings_changed {
+        report.warnings.push(
+            "settings changed: restart Ghost so it reloads its settings cache".to_string(),
+        );
+    }
+}
+
+fn problems_error(report: &Report) -> Error {
+    let mut msg = format!(
+        "{} cell(s) cannot be rewritten safely; nothing was written:",
+        report.problems.len()
+    );
+    for p in report.problems.iter().take(20) {
+        msg.push_str(&format!("\n  {}.{} id {}: {}", p.table, p.column, p.id, p.reason));
+    }
+    if report.problems.len() > 20 {
+        msg.push_str(&format!("\n  … and {} more (see --json)", report.problems.len() - 20));
+    }
+    Error::Refused(msg)
+}
+
+/// Refuses tables on a non-transactional engine that the rewrite would touch.
+fn check_engines(tables: &BTreeMap<String, Table>, scope: &scan::Scope) -> Result<()> {
+    for t in &scope.known {
+        if let Some(e) = tables.get(&t.table).and_then(|x| x.engine.as_deref())
+            && !e.eq_ignore_ascii_case("InnoDB")
+        {
+            return Err(Error::usage(
+                format!(
+                    "table {} uses the {e} engine, which has no transactions; ghost-migrate refuses to rewrite it",
+                    t.table
+                ),
+                format!("convert it first: ALTER TABLE {} ENGINE=InnoDB", t.table),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the rewrite; returns the report (dry run, refused or applied).
+pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
+    let (mut conn, tables) = open_ghost(&req.target, req.connect_timeout).await?;
+    let mut scope = scan::scope(&tables);
+    if req.all_text_columns {
+        for mut t in std::mem::take(&mut scope.unknown) {
+            t.catalogued = true;
+            scope.known.push(t);
+        }
+    }
+    let ctx = Ctx {
+        map: &req.map,
+        needles: req.map.needles(),
+        samples: req.samples,
+        batch_size: req.batch_size,
+    };
+    let has_journal = journal::check(&mut conn).await?;
+    if !req.dry_run {
+        check_engines(&tables, &scope)?;
+        if has_journal && let Some(id) = journal::unfinished(&mut conn).await? {
+            return Err(Error::Journal(format!(
+                "the journal shows run {id} unfinished; inspect it with `ghost-migrate runs show {id}` before rewriting again"
+            )));
+        }
+    }
+    let needs_preview = !req.dry_run && !req.yes;
+    if needs_preview && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(Error::usage(
+            "refusing to write without confirmation: stdin is not a terminal",
+            "add --yes to apply, or --dry-run to preview",
+        ));
+    }
+    if req.dry_run || needs_preview {
+        let mut report = new_report(req, true);
+        pass(&mut conn, &scope, &ctx, &mut report, out, None).await?;
+        finish_warnings(&mut report, req, &scope);
+        if req.dry_run {
+            return Ok(report);
+        }
+        crate::output::table::print_rewrite(out, &report);
+        if !report.problems.is_empty() {
+            return Err(problems_error(&report));
+        }
+        if report.totals.cells_changed == 0 {
+            return Ok(report);
+        }
+        let q = format!(
+            "Rewrite {} occurrence(s) in {} row(s) of {}?",
+            report.totals.occurrences,
+            report.totals.rows_changed,
+            req.target.display()
+        );
+        if out.confirm(&q) != Some(true) {
+            return Err(Error::usage("not confirmed; nothing was written", "answer y, or pass --yes"));
+        }
+    }
+    apply_all(&mut conn, req, &scope, &ctx, out).await
+}
+
+async fn apply_all(
+    conn: &mut Conn,
+    req: &RewriteRequest,
+    scope: &scan::Scope,
+    ctx: &Ctx<'_>,
+    out: &Output,
+) -> Result<Report> {
+    journal::ensure(conn).await?;
+    if conn.engine() == Engine::Mysql {
+        let got = conn.scalar("SELECT GET_LOCK('ghost_migrate', 0)", &[]).await?;
+        if got.as_deref() != Some("1") {
+            return Err(Error::usage(
+                "another ghost-migrate is writing to this database",
+                "wait for it to finish",
+            ));
+        }
+    }
+    let run = Run {
+        id: journal::new_run_id(),
+        kind: "rewrite".into(),
+        status: "running".into(),
+        started_at: journal::now(),
+        finished_at: None,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        args: req.args.clone(),
+        from: Some(req.map.from.to_string()),
+        to: Some(req.map.to_str().to_string()),
+        db_identity: journal::db_identity(conn).await?,
+        rolls_back: None,
+        rolled_back_by: None,
+        rows_changed: 0,
+        cells_changed: 0,
+        occurrences: 0,
+        counts: None,
+    };
+    let mut report = new_report(req, false);
+    conn.begin_write().await?;
+    let result = async {
+        journal::begin_run(conn, &run).await?;
+        let mut state = ApplyState {
+            writer: Writer::new(run.id.clone()),
+        };
+        pass(conn, scope, ctx, &mut report, out, Some(&mut state)).await?;
+        if !report.problems.is_empty() {
+            return Err(problems_error(&report));
+        }
+        let counts = serde_json::to_value(
+            report
+                .columns
+                .iter()
+                .filter(|c| c.rows_changed > 0)
+                .map(|c| {
+                    serde_json::json!({"table": c.table, "column": c.column,
+                        "rows_changed": c.rows_changed, "occurrences": c.occurrences})
+                })
+                .collect::<Vec<_>>(),
+        )
+        .expect("json");
+        journal::finish_run(
+            conn,
+            &run.id,
+            report.totals.rows_changed,
+            report.totals.cells_changed,
+            report.totals.occurrences,
+            &counts,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) if report.totals.cells_changed == 0 => {
+            // Nothing changed: keep no run in the journal.
+            conn.rollback().await?;
+        }
+        Ok(()) => {
+            conn.commit().await?;
+            report.run_id = Some(run.id.clone());
+        }
+        Err(e) => {
+            let _ = conn.rollback().await;
+            return Err(e);
+        }
+    }
+    finish_warnings(&mut report, req, scope);
+    Ok(report)
+}

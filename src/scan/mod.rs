@@ -1,0 +1,146 @@
+//! Scanning: which columns to read (catalogue ∩ live schema), and reading their rows in bounded
+//! batches by keyset pagination on the primary key, with a server-side pre-filter so only rows
+//! that can match leave the database. Read-only.
+
+use crate::db::schema::Table;
+use crate::db::{Conn, DbError, P};
+use crate::ghost::columns::{self, CellKind};
+use crate::plan::ColumnMeta;
+use std::collections::BTreeMap;
+
+/// One table to read: its primary key and the columns of interest.
+#[derive(Debug, Clone)]
+pub struct TableScan {
+    pub table: String,
+    pub pk: String,
+    pub columns: Vec<ColumnMeta>,
+    /// False for columns found only by `--all-text-columns` / the unknown-column probe.
+    pub catalogued: bool,
+}
+
+/// What to read: catalogued columns present in the schema, and the other text columns.
+#[derive(Debug, Default)]
+pub struct Scope {
+    pub known: Vec<TableScan>,
+    pub unknown: Vec<TableScan>,
+    /// Catalogued tables that cannot be scanned (no single-column primary key).
+    pub skipped: Vec<String>,
+}
+
+/// Builds the scope from the live schema.
+pub fn scope(tables: &BTreeMap<String, Table>) -> Scope {
+    let mut s = Scope::default();
+    for t in tables.values() {
+        if columns::is_own_table(&t.name) {
+            continue;
+        }
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for c in &t.text_columns {
+            if Some(c.name.as_str()) == t.pk.as_deref() {
+                continue;
+            }
+            match columns::kind_of(&t.name, &c.name) {
+                Some(kind) => known.push(ColumnMeta {
+                    name: c.name.clone(),
+                    kind,
+                    limit: c.limit,
+                }),
+                None => unknown.push(ColumnMeta {
+                    name: c.name.clone(),
+                    kind: CellKind::MaybeJson,
+                    limit: c.limit,
+                }),
+            }
+        }
+        let Some(pk) = t.pk.clone() else {
+            if !known.is_empty() {
+                s.skipped.push(t.name.clone());
+            }
+            continue;
+        };
+        for (cols, dest, catalogued) in [(known, &mut s.known, true), (unknown, &mut s.unknown, false)] {
+            if !cols.is_empty() {
+                dest.push(TableScan {
+                    table: t.name.clone(),
+                    pk: pk.clone(),
+                    columns: cols,
+                    catalogued,
+                });
+            }
+        }
+    }
+    s
+}
+
+/// A row as read: primary key and one value per scanned column.
+pub type ScannedRow = (String, Vec<Option<String>>);
+
+/// Keyset-paginated reader of one table.
+pub struct Batches<'a> {
+    scan: &'a TableScan,
+    needles: &'a [(String, bool)],
+    last: Option<String>,
+    size: u32,
+    done: bool,
+}
+
+impl<'a> Batches<'a> {
+    pub fn new(scan: &'a TableScan, needles: &'a [(String, bool)], size: u32) -> Self {
+        Batches {
+            scan,
+            needles,
+            last: None,
+            size,
+            done: false,
+        }
+    }
+
+    /// The next batch, or None at the end of the table.
+    pub async fn next(&mut self, conn: &mut Conn) -> Result<Option<Vec<ScannedRow>>, DbError> {
+        if self.done {
+            return Ok(None);
+        }
+        let pk = conn.q(&self.scan.pk);
+        let cols: Vec<String> = self.scan.columns.iter().map(|c| conn.q(&c.name)).collect();
+        let mut filter = Vec::new();
+        let mut params: Vec<P> = Vec::new();
+        if let Some(last) = &self.last {
+            params.push(P::S(last));
+        }
+        for c in &cols {
+            for (needle, lower) in self.needles {
+                filter.push(conn.contains(c, *lower));
+                params.push(P::S(needle));
+            }
+        }
+        let sql = format!(
+            "SELECT {pk}, {} FROM {} WHERE {} ({}) ORDER BY {pk} LIMIT {}",
+            cols.join(", "),
+            conn.q(&self.scan.table),
+            if self.last.is_some() {
+                format!("{pk} > ? AND")
+            } else {
+                String::new()
+            },
+            filter.join(" OR "),
+            self.size
+        );
+        let rows = conn.rows(&sql, &params).await?;
+        if (rows.len() as u32) < self.size {
+            self.done = true;
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let out: Vec<ScannedRow> = rows
+            .into_iter()
+            .map(|mut r| {
+                let id = r.remove(0).unwrap_or_default();
+                (id, r)
+            })
+            .collect();
+        self.last = out.last().map(|(id, _)| id.clone());
+        Ok(Some(out))
+    }
+}
