@@ -26,7 +26,11 @@ use std::time::Duration;
 
 /// Where the database is and what the site URL is, from --db / --ghost-config / --site-url.
 pub fn resolve_db(a: &DbArgs) -> Result<(Target, Option<Site>)> {
-    let cfg = a.ghost_config.as_deref().map(GhostConfig::load).transpose()?;
+    let cfg = a
+        .ghost_config
+        .as_deref()
+        .map(GhostConfig::load)
+        .transpose()?;
     let target = match (&a.db, &cfg) {
         (Some(db), _) => Target::parse(db)?,
         (None, Some(c)) => c.target.clone(),
@@ -44,10 +48,7 @@ pub fn resolve_db(a: &DbArgs) -> Result<(Target, Option<Site>)> {
 
 fn recorded_args() -> String {
     // The journal records the command line without secrets: --db values are masked.
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .map(|a| db::mask_url(&a))
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).map(|a| db::mask_url(&a)).collect();
     serde_json::to_string(&args).unwrap_or_default()
 }
 
@@ -112,7 +113,9 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                 None => {
                     let runs = journal::list_runs(&mut conn).await?;
                     if out.json {
-                        out.print_json(&serde_json::json!({"schema": report::SCHEMA, "runs": runs}));
+                        out.print_json(
+                            &serde_json::json!({"schema": report::SCHEMA, "runs": runs}),
+                        );
                     } else {
                         output::table::print_runs(out, &runs);
                     }
@@ -152,7 +155,10 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                     preview.restorable, a.run_id
                 );
                 if out.confirm(&q) != Some(true) {
-                    return Err(Error::usage("not confirmed; nothing was written", "answer y, or pass --yes"));
+                    return Err(Error::usage(
+                        "not confirmed; nothing was written",
+                        "answer y, or pass --yes",
+                    ));
                 }
             }
             req.dry_run = a.dry_run;

@@ -51,20 +51,25 @@ pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Pref
             "end both with '/' (https://old/content/images/ -> https://cdn/content/images/) or neither",
         ));
     }
-    if matches!(t, Prefix::Ghost { .. }) && site.is_none() && matches!(f, Prefix::Absolute { .. })
-    {
+    if matches!(t, Prefix::Ghost { .. }) && site.is_none() && matches!(f, Prefix::Absolute { .. }) {
         // Fine: normalising absolute URLs back to the portable form needs no site URL.
     }
     Ok((f, t))
 }
 
 /// Connects and checks that this is a Ghost database.
-pub async fn open_ghost(target: &Target, timeout: Duration) -> Result<(Conn, BTreeMap<String, Table>)> {
+pub async fn open_ghost(
+    target: &Target,
+    timeout: Duration,
+) -> Result<(Conn, BTreeMap<String, Table>)> {
     let mut conn = target.connect(timeout).await?;
     let tables = schema::discover(&mut conn).await?;
     if !tables.contains_key("posts") {
         return Err(Error::usage(
-            format!("{} is not a Ghost database (it has no posts table)", target.display()),
+            format!(
+                "{} is not a Ghost database (it has no posts table)",
+                target.display()
+            ),
             "point --db or --ghost-config at Ghost's own database",
         ));
     }
@@ -104,17 +109,20 @@ fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
 }
 
 #[cfg(debug_assertions)]
-async fn test_pause() {
-    // Test hook (debug builds only): widen the window between reading a batch and writing it.
-    if let Some(ms) = std::env::var("GHOST_MIGRATE_TEST_PAUSE_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+async fn test_pause(table: &str) {
+    // Test hook (debug builds only): widen the window between reading a batch of one table and
+    // writing it, so a test can edit a row concurrently.
+    if std::env::var("GHOST_MIGRATE_TEST_PAUSE_TABLE").as_deref() == Ok(table)
+        && let Some(ms) = std::env::var("GHOST_MIGRATE_TEST_PAUSE_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
     {
+        eprintln!("test hook: paused after reading {table}");
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
 }
 #[cfg(not(debug_assertions))]
-async fn test_pause() {}
+async fn test_pause(_table: &str) {}
 
 /// Reads and plans one table; writes its changes when `apply` is given.
 async fn pass_table(
@@ -127,7 +135,7 @@ async fn pass_table(
     let mut batches = Batches::new(t, &ctx.needles, ctx.batch_size);
     while let Some(rows) = batches.next(conn).await? {
         if apply.is_some() {
-            test_pause().await;
+            test_pause(&t.table).await;
         }
         for (id, values) in &rows {
             let mut changes: Vec<Change> = Vec::new();
@@ -154,8 +162,12 @@ async fn pass_table(
                         if c.samples.len() < ctx.samples
                             && let Some(first) = ctx.map.find(v).first()
                         {
-                            c.samples
-                                .push(report::sample(id, v, first, ctx.map.replacement(first.form)));
+                            c.samples.push(report::sample(
+                                id,
+                                v,
+                                first,
+                                ctx.map.replacement(first.form),
+                            ));
                         }
                         report.totals.cells_changed += 1;
                         report.totals.occurrences += ch.counts.total();
@@ -231,7 +243,14 @@ async fn pass(
     mut apply: Option<&mut ApplyState>,
 ) -> Result<()> {
     let all: Vec<&TableScan> = scope.known.iter().chain(scope.unknown.iter()).collect();
-    let bar = out.bar(all.len() as u64, if apply.is_some() { "rewriting" } else { "scanning" });
+    let bar = out.bar(
+        all.len() as u64,
+        if apply.is_some() {
+            "rewriting"
+        } else {
+            "scanning"
+        },
+    );
     for t in all {
         bar.set_message(t.table.clone());
         pass_table(conn, t, ctx, report, apply.as_deref_mut()).await?;
@@ -262,9 +281,9 @@ fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &scan::Scop
         ));
     }
     if report.settings_changed {
-        report.warnings.push(
-            "settings changed: restart Ghost so it reloads its settings cache".to_string(),
-        );
+        report
+            .warnings
+            .push("settings changed: restart Ghost so it reloads its settings cache".to_string());
     }
 }
 
@@ -274,10 +293,16 @@ fn problems_error(report: &Report) -> Error {
         report.problems.len()
     );
     for p in report.problems.iter().take(20) {
-        msg.push_str(&format!("\n  {}.{} id {}: {}", p.table, p.column, p.id, p.reason));
+        msg.push_str(&format!(
+            "\n  {}.{} id {}: {}",
+            p.table, p.column, p.id, p.reason
+        ));
     }
     if report.problems.len() > 20 {
-        msg.push_str(&format!("\n  … and {} more (see --json)", report.problems.len() - 20));
+        msg.push_str(&format!(
+            "\n  … and {} more (see --json)",
+            report.problems.len() - 20
+        ));
     }
     Error::Refused(msg)
 }
@@ -353,7 +378,10 @@ pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
             req.target.display()
         );
         if out.confirm(&q) != Some(true) {
-            return Err(Error::usage("not confirmed; nothing was written", "answer y, or pass --yes"));
+            return Err(Error::usage(
+                "not confirmed; nothing was written",
+                "answer y, or pass --yes",
+            ));
         }
     }
     apply_all(&mut conn, req, &scope, &ctx, out).await
@@ -368,7 +396,13 @@ async fn apply_all(
 ) -> Result<Report> {
     journal::ensure(conn).await?;
     if conn.engine() == Engine::Mysql {
-        let got = conn.scalar("SELECT GET_LOCK('ghost_migrate', 0)", &[]).await?;
+        // One writer per database (the lock name is server-wide, so it names the database).
+        let got = conn
+            .scalar(
+                "SELECT GET_LOCK(CONCAT('ghost_migrate:', DATABASE()), 0)",
+                &[],
+            )
+            .await?;
         if got.as_deref() != Some("1") {
             return Err(Error::usage(
                 "another ghost-migrate is writing to this database",

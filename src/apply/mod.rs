@@ -24,7 +24,9 @@ pub async fn update_row(
         .iter()
         .map(|c| format!("{} = ?", conn.q(c.column)))
         .collect();
-    let mut guard = vec![conn.binary_eq(&conn.q(pk))];
+    // The primary key is unique under its own collation, so plain equality finds the row and
+    // keeps the index; the old values are compared byte for byte.
+    let mut guard = vec![format!("{} = ?", conn.q(pk))];
     guard.extend(cells.iter().map(|c| conn.binary_eq(&conn.q(c.column))));
     let sql = format!(
         "UPDATE {} SET {} WHERE {}",

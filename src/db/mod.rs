@@ -53,8 +53,8 @@ impl Target {
         let db = db.trim();
         if db.starts_with("mysql://") || db.starts_with("mariadb://") {
             let norm = db.replacen("mariadb://", "mysql://", 1);
-            let opts = MySqlConnectOptions::from_str(&norm)
-                .map_err(|_| DbError::BadUrl(mask_url(db)))?;
+            let opts =
+                MySqlConnectOptions::from_str(&norm).map_err(|_| DbError::BadUrl(mask_url(db)))?;
             return Ok(Target::Mysql {
                 opts: Box::new(opts),
                 display: mask_url(db),
@@ -193,11 +193,16 @@ where
     usize: sqlx::ColumnIndex<R>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    match row.try_get::<Option<String>, _>(i) {
-        Ok(v) => Ok(v),
-        Err(_) => Ok(row.try_get::<Option<i64>, _>(i)?.map(|n| n.to_string())),
+    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+        return Ok(v);
     }
+    if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+        // Binary-collated text (utf8mb4_bin) arrives as bytes.
+        return Ok(v.map(|b| String::from_utf8_lossy(&b).into_owned()));
+    }
+    Ok(row.try_get::<Option<i64>, _>(i)?.map(|n| n.to_string()))
 }
 
 impl Conn {

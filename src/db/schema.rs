@@ -67,7 +67,10 @@ pub async fn discover(conn: &mut Conn) -> Result<BTreeMap<String, Table>, DbErro
                     &[],
                 )
                 .await?;
-            for n in names.into_iter().filter_map(|r| r.into_iter().next().flatten()) {
+            for n in names
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().flatten())
+            {
                 let sql = format!("PRAGMA table_info({})", conn.q(&n));
                 // cid, name, type, notnull, dflt_value, pk
                 let cols = conn.rows(&sql, &[]).await?;
@@ -126,7 +129,10 @@ pub async fn discover(conn: &mut Conn) -> Result<BTreeMap<String, Table>, DbErro
                 .await?;
             let mut pks: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for c in cols {
-                let (tn, cn) = (c[0].clone().unwrap_or_default(), c[1].clone().unwrap_or_default());
+                let (tn, cn) = (
+                    c[0].clone().unwrap_or_default(),
+                    c[1].clone().unwrap_or_default(),
+                );
                 let Some(t) = tables.get_mut(&tn) else {
                     continue;
                 };

@@ -25,7 +25,9 @@ fn set_path(root: &mut Value, path: &[&str], v: Value) {
             obj.insert(key.to_string(), v);
             return;
         }
-        cur = obj.entry(key.to_string()).or_insert(Value::Object(Map::new()));
+        cur = obj
+            .entry(key.to_string())
+            .or_insert(Value::Object(Map::new()));
     }
 }
 
@@ -33,9 +35,8 @@ fn set_path(root: &mut Value, path: &[&str], v: Value) {
 fn apply_env(cfg: &mut Value, env: &[(String, String)]) {
     for (k, v) in env {
         let lower = k.to_ascii_lowercase();
-        let wanted = lower == "url"
-            || lower.starts_with("database__")
-            || lower.starts_with("paths__");
+        let wanted =
+            lower == "url" || lower.starts_with("database__") || lower.starts_with("paths__");
         if !wanted {
             continue;
         }

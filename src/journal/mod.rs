@@ -151,7 +151,12 @@ pub async fn db_identity(conn: &mut Conn) -> Result<String> {
         "SELECT value FROM settings WHERE {} = 'db_hash'",
         conn.q("key")
     );
-    Ok(conn.scalar(&sql, &[]).await.ok().flatten().unwrap_or_default())
+    Ok(conn
+        .scalar(&sql, &[])
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default())
 }
 
 /// A run as recorded.
@@ -220,10 +225,13 @@ pub async fn get_run(conn: &mut Conn, id: &str) -> Result<Run> {
         )
         .await
         .map_err(|e| Error::Journal(format!("the journal is damaged ({e})")))?;
-    rows.into_iter().next().map(run_from_row).ok_or_else(|| Error::Usage {
-        msg: format!("no run {id:?} in this database's journal"),
-        hint: Some("list the runs with `ghost-migrate runs`".into()),
-    })
+    rows.into_iter()
+        .next()
+        .map(run_from_row)
+        .ok_or_else(|| Error::Usage {
+            msg: format!("no run {id:?} in this database's journal"),
+            hint: Some("list the runs with `ghost-migrate runs`".into()),
+        })
 }
 
 /// The id of a run that started and never finished, if any.

@@ -32,27 +32,48 @@ pub struct RollbackReport {
     pub settings_changed: bool,
 }
 
-async fn post_label(conn: &mut Conn, tables: &BTreeMap<String, Table>, table: &str, id: &str) -> Option<String> {
+async fn post_label(
+    conn: &mut Conn,
+    tables: &BTreeMap<String, Table>,
+    table: &str,
+    id: &str,
+) -> Option<String> {
     let t = tables.get(table)?;
     let pk = t.pk.as_deref()?;
     let (sql, key) = if t.has_column("title") && t.has_column("slug") {
         (
-            format!("SELECT title, slug FROM {} WHERE {} = ?", conn.q(table), conn.q(pk)),
+            format!(
+                "SELECT title, slug FROM {} WHERE {} = ?",
+                conn.q(table),
+                conn.q(pk)
+            ),
             id.to_string(),
         )
     } else if t.has_column("post_id") {
         let post_id = conn
             .scalar(
-                &format!("SELECT post_id FROM {} WHERE {} = ?", conn.q(table), conn.q(pk)),
+                &format!(
+                    "SELECT post_id FROM {} WHERE {} = ?",
+                    conn.q(table),
+                    conn.q(pk)
+                ),
                 &[P::S(id)],
             )
             .await
             .ok()??;
-        ("SELECT title, slug FROM posts WHERE id = ?".to_string(), post_id)
+        (
+            "SELECT title, slug FROM posts WHERE id = ?".to_string(),
+            post_id,
+        )
     } else {
         return None;
     };
-    let row = conn.rows(&sql, &[P::S(&key)]).await.ok()?.into_iter().next()?;
+    let row = conn
+        .rows(&sql, &[P::S(&key)])
+        .await
+        .ok()?
+        .into_iter()
+        .next()?;
     Some(format!(
         "{} ({})",
         row[0].as_deref().unwrap_or(""),
@@ -86,7 +107,10 @@ async fn read_changes(conn: &mut Conn, run_id: &str, after: i64) -> Result<Vec<J
     rows.into_iter()
         .map(|r| {
             Ok(Journalled {
-                seq: r[0].as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| damaged("bad seq"))?,
+                seq: r[0]
+                    .as_deref()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| damaged("bad seq"))?,
                 table: r[1].clone().ok_or_else(|| damaged("missing table_name"))?,
                 row_id: r[2].clone().ok_or_else(|| damaged("missing row_id"))?,
                 column: r[3].clone().ok_or_else(|| damaged("missing column_name"))?,
@@ -202,7 +226,10 @@ pub async fn rollback(conn: &mut Conn, req: &RollbackRequest<'_>) -> Result<Roll
                     c.table,
                     c.column,
                     c.id,
-                    c.post.as_ref().map(|p| format!(" [{p}]")).unwrap_or_default(),
+                    c.post
+                        .as_ref()
+                        .map(|p| format!(" [{p}]"))
+                        .unwrap_or_default(),
                     c.reason
                 ));
             }
@@ -252,22 +279,26 @@ async fn restore_all(
                 .filter(|t| t.has_column(&j.column))
                 .and_then(|t| t.pk.clone())
             else {
-                report.conflicts.push(conflict("the table or column no longer exists"));
+                report
+                    .conflicts
+                    .push(conflict("the table or column no longer exists"));
                 continue;
             };
             let Some(old) = j.old.as_deref() else {
                 return Err(damaged(format!("change {} has no old value", j.seq)));
             };
             let sql = format!(
-                "SELECT {} FROM {} WHERE {}",
+                "SELECT {} FROM {} WHERE {} = ?",
                 conn.q(&j.column),
                 conn.q(&j.table),
-                conn.binary_eq(&conn.q(&pk))
+                conn.q(&pk)
             );
             let found = conn.rows(&sql, &[P::S(&j.row_id)]).await?;
             let current = match found.into_iter().next() {
                 None => {
-                    report.conflicts.push(conflict("the row was deleted since the run"));
+                    report
+                        .conflicts
+                        .push(conflict("the row was deleted since the run"));
                     continue;
                 }
                 Some(r) => r.into_iter().next().flatten(),
@@ -332,7 +363,10 @@ async fn restore_all(
     // Undoing a rollback re-applies the run it undid, which can then be rolled back again.
     if let Some(original) = &run.rolls_back {
         conn.exec(
-            &format!("UPDATE {} SET rolled_back_by = NULL WHERE id = ?", super::RUNS),
+            &format!(
+                "UPDATE {} SET rolled_back_by = NULL WHERE id = ?",
+                super::RUNS
+            ),
             &[P::S(original)],
         )
         .await?;

@@ -63,17 +63,14 @@ impl Output {
     }
 
     pub fn warn(&self, s: &str) {
-        eprintln!("{} {s}", self.style(Style::new().yellow().bold(), "warning:"));
+        eprintln!(
+            "{} {s}",
+            self.style(Style::new().yellow().bold(), "warning:")
+        );
     }
 
     pub fn error(&self, msg: &str, hint: Option<&str>) {
-        let red = Style::new().red().bold();
-        let err_color = self.color || std::io::stderr().is_terminal() && self.color;
-        let label = if err_color {
-            red.apply_to("error:").to_string()
-        } else {
-            "error:".to_string()
-        };
+        let label = self.style(Style::new().red().bold(), "error:");
         eprintln!("{label} {msg}");
         if let Some(h) = hint {
             eprintln!("hint: {h}");

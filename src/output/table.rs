@@ -29,8 +29,16 @@ pub fn print_rewrite(out: &Output, r: &Report) {
     } else {
         "Rewrite applied."
     };
-    out.println(&format!("{title}\n{} -> {}\ndatabase: {}", r.from, r.to, r.database));
-    let mut header = vec!["table.column", "rows scanned", "rows changing", "occurrences"];
+    out.println(&format!(
+        "{title}\n{} -> {}\ndatabase: {}",
+        r.from, r.to, r.database
+    ));
+    let mut header = vec![
+        "table.column",
+        "rows scanned",
+        "rows changing",
+        "occurrences",
+    ];
     header.extend(Form::ALL.iter().map(|f| f.label()));
     let mut t = table(out, &header);
     for c in r.columns.iter().filter(|c| c.rows_changed > 0) {
@@ -63,9 +71,15 @@ pub fn print_rewrite(out: &Output, r: &Report) {
         }
     }
     if !r.problems.is_empty() {
-        out.println(&format!("\n{} cell(s) cannot be rewritten:", r.problems.len()));
+        out.println(&format!(
+            "\n{} cell(s) cannot be rewritten:",
+            r.problems.len()
+        ));
         for p in &r.problems {
-            out.println(&format!("  {}.{} id {}: {}", p.table, p.column, p.id, p.reason));
+            out.println(&format!(
+                "  {}.{} id {}: {}",
+                p.table, p.column, p.id, p.reason
+            ));
         }
     }
     for w in &r.warnings {
@@ -89,7 +103,16 @@ pub fn print_runs(out: &Output, runs: &[Run]) {
     }
     let mut t = table(
         out,
-        &["run", "kind", "status", "started", "from -> to", "rows", "occurrences", "rolled back by"],
+        &[
+            "run",
+            "kind",
+            "status",
+            "started",
+            "from -> to",
+            "rows",
+            "occurrences",
+            "rolled back by",
+        ],
     );
     for r in runs {
         t.add_row(vec![
@@ -159,7 +182,8 @@ pub fn print_rollback(out: &Output, r: &RollbackReport) {
     out.println(&head);
     out.println(&format!(
         "  cells to restore: {}\n  conflicts: {}",
-        r.restorable, r.conflicts.len()
+        r.restorable,
+        r.conflicts.len()
     ));
     if !r.conflicts.is_empty() {
         let mut t = table(out, &["table.column", "id", "post", "why"]);

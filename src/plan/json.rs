@@ -64,3 +64,44 @@ fn same_key_order(a: &Value, b: &Value) -> bool {
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::url::{MatchOptions, Prefix};
+
+    fn map() -> UrlMap {
+        UrlMap::new(
+            Prefix::parse("--from", "https://old.com/content/images/", None).unwrap(),
+            Prefix::parse("--to", "https://cdn.com/content/images/", None).unwrap(),
+            None,
+            &MatchOptions::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn proves_string_only_changes() {
+        let m = map();
+        let before = r#"{"root":{"children":[{"type":"image","src":"https://old.com/content/images/a.jpg","caption":"<a href=\"https:\/\/old.com\/content\/images\/b.jpg\">b</a>"}]}}"#;
+        let (after, _) = m.rewrite(before).unwrap();
+        prove(before, &after, &m).unwrap();
+        assert!(after.contains(r#"https:\/\/cdn.com\/content\/images\/b.jpg"#));
+    }
+
+    #[test]
+    fn refuses_broken_or_unicode_escaped() {
+        let m = map();
+        assert!(matches!(
+            prove("{", "{}", &m),
+            Err(JsonProofError::BeforeInvalid(_))
+        ));
+        // A URL spelled with \u escapes is rewritten by the decoded-level rewrite only: refused.
+        let before = r#"{"a":"https:\u002f\u002fold.com\u002fcontent\u002fimages\u002fa.jpg"}"#;
+        assert_eq!(prove(before, before, &m), Err(JsonProofError::Mismatch));
+        // A change outside string values (a key) is refused.
+        let b2 = r#"{"https://old.com/content/images/k":1}"#;
+        let (a2, _) = m.rewrite(b2).unwrap();
+        assert_eq!(prove(b2, &a2, &m), Err(JsonProofError::Mismatch));
+    }
+}

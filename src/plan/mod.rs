@@ -75,6 +75,9 @@ pub fn plan_cell(
     let Some((after, counts)) = map.rewrite(value) else {
         return Ok(None);
     };
+    if after == value {
+        return Ok(None);
+    }
     let problem = |reason: String| Problem {
         table: table.to_string(),
         column: col.name.clone(),

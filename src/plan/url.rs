@@ -118,7 +118,11 @@ fn parse_authority_path(
 
 impl Prefix {
     /// Parses a `--from`/`--to`/`--site-url` value. Root-relative `/path/` needs the site URL.
-    pub fn parse(flag: &'static str, value: &str, site: Option<&Prefix>) -> Result<Self, PrefixError> {
+    pub fn parse(
+        flag: &'static str,
+        value: &str,
+        site: Option<&Prefix>,
+    ) -> Result<Self, PrefixError> {
         let value = value.trim();
         if value.is_empty() {
             return Err(PrefixError::Empty { flag });
@@ -189,7 +193,9 @@ impl Prefix {
             Prefix::Absolute {
                 host, port, path, ..
             } => Some((host_port(host, *port), path.clone())),
-            Prefix::Ghost { path } => site.map(|s| (s.host_port(), format!("{}{}", s.subdir, path))),
+            Prefix::Ghost { path } => {
+                site.map(|s| (s.host_port(), format!("{}{}", s.subdir, path)))
+            }
         }
     }
 }
@@ -339,6 +345,9 @@ pub struct Occurrence {
     pub form: Form,
 }
 
+/// An absolute spelling to match: optional scheme, host[:port], path.
+type Spelling = (Option<String>, String, String);
+
 fn escape_slashes(s: &str) -> String {
     s.replace('/', "\\/")
 }
@@ -361,29 +370,28 @@ impl UrlMap {
         opts: &MatchOptions,
     ) -> Result<Self, PrefixError> {
         // Resolve the from prefix to the spellings it can have in the database.
-        let (abs, ghost_path): (Option<(Option<String>, String, String)>, Option<String>) =
-            match &from {
-                Prefix::Absolute {
-                    scheme,
-                    host,
-                    port,
-                    path,
-                } => {
-                    let hp = host_port(host, *port);
-                    let ghost = site.and_then(|s| {
-                        (s.host_port() == hp)
-                            .then(|| path.strip_prefix(&s.subdir))
-                            .flatten()
-                            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
-                            .map(|rest| rest.to_string())
-                    });
-                    (Some((scheme.clone(), hp, path.clone())), ghost)
-                }
-                Prefix::Ghost { path } => {
-                    let abs = site.map(|s| (None, s.host_port(), format!("{}{}", s.subdir, path)));
-                    (abs, Some(path.clone()))
-                }
-            };
+        let (abs, ghost_path): (Option<Spelling>, Option<String>) = match &from {
+            Prefix::Absolute {
+                scheme,
+                host,
+                port,
+                path,
+            } => {
+                let hp = host_port(host, *port);
+                let ghost = site.and_then(|s| {
+                    (s.host_port() == hp)
+                        .then(|| path.strip_prefix(&s.subdir))
+                        .flatten()
+                        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+                        .map(|rest| rest.to_string())
+                });
+                (Some((scheme.clone(), hp, path.clone())), ghost)
+            }
+            Prefix::Ghost { path } => {
+                let abs = site.map(|s| (None, s.host_port(), format!("{}{}", s.subdir, path)));
+                (abs, Some(path.clone()))
+            }
+        };
         let mut alts = Vec::new();
         for escaped in [false, true] {
             let slash = if escaped { r"\\/" } else { "/" };
@@ -403,7 +411,7 @@ impl UrlMap {
                 alts.push(format!("{}{}", GHOST_URL, path_re(gp, escaped)));
                 // Root-relative spelling: the full path on the site, never just "/".
                 if let Some((_, _, path)) = &abs
-                    && path.trim_end_matches('/').len() > 0
+                    && !path.trim_end_matches('/').is_empty()
                 {
                     alts.push(path_re(path, escaped));
                 }
@@ -459,7 +467,9 @@ impl UrlMap {
             let matched = m.as_str();
             let escaped = matched.contains("\\/");
             let form = classify(matched);
-            if self.accept(bytes, s, e, form, escaped) {
+            let form_out = if escaped { Form::JsonEscaped } else { form };
+            // An occurrence already spelled exactly as the replacement is not a change.
+            if matched != self.replacement(form_out) && self.accept(bytes, s, e, form, escaped) {
                 out.push(Occurrence {
                     start: s,
                     end: e,
@@ -476,7 +486,9 @@ impl UrlMap {
     fn accept(&self, b: &[u8], s: usize, e: usize, form: Form, escaped: bool) -> bool {
         let prev = if s == 0 { None } else { Some(b[s - 1]) };
         let ok_prev = match form {
-            Form::Absolute => !prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-".contains(&c)),
+            Form::Absolute => {
+                !prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-".contains(&c))
+            }
             Form::ProtocolRelative => {
                 !prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-:/\\".contains(&c))
             }
@@ -575,5 +587,230 @@ fn classify(m: &str) -> Form {
         Form::ProtocolRelative
     } else {
         Form::Relative
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(from: &str, to: &str, site: Option<&str>) -> UrlMap {
+        let site = site.map(|s| Site::parse(s).unwrap());
+        let sp = site.as_ref().map(|s| Prefix::Absolute {
+            scheme: None,
+            host: s.host.clone(),
+            port: s.port,
+            path: s.subdir.clone(),
+        });
+        let f = Prefix::parse("--from", from, sp.as_ref()).unwrap();
+        let t = Prefix::parse("--to", to, sp.as_ref()).unwrap();
+        UrlMap::new(f, t, site.as_ref(), &MatchOptions::default()).unwrap()
+    }
+
+    fn rw(m: &UrlMap, s: &str) -> String {
+        m.rewrite(s)
+            .map(|(x, _)| x)
+            .unwrap_or_else(|| s.to_string())
+    }
+
+    const FROM: &str = "https://blog.example.com/content/images/";
+    const TO: &str = "https://cdn.example.com/content/images/";
+
+    #[test]
+    fn look_alike_hosts_never_match() {
+        let m = map(FROM, TO, None);
+        for s in [
+            "https://blog.example.com.evil.net/content/images/a.jpg",
+            "https://notblog.example.com/content/images/a.jpg",
+            "https://blog.example.community/content/images/a.jpg",
+            "https://blog.example.com:8080/content/images/a.jpg",
+            "https://xblog.example.com/content/images/a.jpg",
+            "ftp://blog.example.com/content/images/a.jpg",
+            "https://blog.example.com/content/Images/a.jpg",
+            "https://blog.example.com/content/images-archive/a.jpg",
+            "https://other.com/content/images/a.jpg",
+            "https://user@blog.example.com/content/images/a.jpg",
+        ] {
+            assert_eq!(rw(&m, s), s, "{s} must not match");
+        }
+    }
+
+    #[test]
+    fn scheme_variants_and_case() {
+        let m = map(FROM, TO, None);
+        for s in [
+            "https://blog.example.com/content/images/a.jpg",
+            "http://blog.example.com/content/images/a.jpg",
+            "//blog.example.com/content/images/a.jpg",
+            "HTTPS://Blog.Example.COM/content/images/a.jpg",
+        ] {
+            assert_eq!(
+                rw(&m, s),
+                "https://cdn.example.com/content/images/a.jpg",
+                "{s}"
+            );
+        }
+        let exact = UrlMap::new(
+            Prefix::parse("--from", FROM, None).unwrap(),
+            Prefix::parse("--to", TO, None).unwrap(),
+            None,
+            &MatchOptions { exact_scheme: true },
+        )
+        .unwrap();
+        assert_eq!(
+            rw(&exact, "http://blog.example.com/content/images/a.jpg"),
+            "http://blog.example.com/content/images/a.jpg"
+        );
+    }
+
+    #[test]
+    fn path_boundary_without_trailing_slash() {
+        let m = map(
+            "https://blog.example.com/content/images",
+            "https://cdn.example.com/img",
+            None,
+        );
+        assert_eq!(
+            rw(&m, "https://blog.example.com/content/images-archive/a.jpg"),
+            "https://blog.example.com/content/images-archive/a.jpg"
+        );
+        assert_eq!(
+            rw(&m, "x https://blog.example.com/content/images/a.jpg y"),
+            "x https://cdn.example.com/img/a.jpg y"
+        );
+        assert_eq!(
+            rw(&m, "\"https://blog.example.com/content/images\""),
+            "\"https://cdn.example.com/img\""
+        );
+    }
+
+    #[test]
+    fn host_only_prefix_respects_host_boundary() {
+        let m = map("https://old.com", "https://new.com", None);
+        assert_eq!(
+            rw(&m, "https://old.com.evil.net/x"),
+            "https://old.com.evil.net/x"
+        );
+        assert_eq!(rw(&m, "https://old.com:8080/x"), "https://old.com:8080/x");
+        assert_eq!(rw(&m, "see https://old.com."), "see https://old.com.");
+        assert_eq!(rw(&m, "https://old.com/x"), "https://new.com/x");
+        assert_eq!(
+            rw(&m, "<a href=\"https://old.com\">"),
+            "<a href=\"https://new.com\">"
+        );
+    }
+
+    #[test]
+    fn json_escaped_and_html_contexts() {
+        let m = map(FROM, TO, None);
+        assert_eq!(
+            rw(
+                &m,
+                r#"{"src":"https:\/\/blog.example.com\/content\/images\/a.jpg"}"#
+            ),
+            r#"{"src":"https:\/\/cdn.example.com\/content\/images\/a.jpg"}"#
+        );
+        let html = r#"<img src="https://blog.example.com/content/images/a.jpg" srcset="https://blog.example.com/content/images/size/w600/a.jpg 600w, https://blog.example.com/content/images/a.jpg 1000w" style="background:url('//blog.example.com/content/images/b.jpg')">"#;
+        let out = rw(&m, html);
+        assert!(!out.contains("blog.example.com"), "{out}");
+        assert!(out.contains("https://cdn.example.com/content/images/size/w600/a.jpg 600w"));
+        let occ = m.find(html);
+        assert_eq!(occ.len(), 4);
+        assert_eq!(occ[3].form, Form::ProtocolRelative);
+    }
+
+    #[test]
+    fn ghost_url_and_relative_need_site() {
+        let no_site = map(FROM, TO, None);
+        let s =
+            r#"<img src="__GHOST_URL__/content/images/a.jpg"><img src="/content/images/b.jpg">"#;
+        assert_eq!(rw(&no_site, s), s);
+        assert_eq!(no_site.unresolved_ghost(s), 1);
+        let m = map(FROM, TO, Some("https://blog.example.com/"));
+        assert_eq!(
+            rw(&m, s),
+            r#"<img src="https://cdn.example.com/content/images/a.jpg"><img src="https://cdn.example.com/content/images/b.jpg">"#
+        );
+        let forms: Vec<Form> = m.find(s).iter().map(|o| o.form).collect();
+        assert_eq!(forms, vec![Form::GhostUrl, Form::Relative]);
+        // Relative only at a URL start, never inside another host's URL or a longer path.
+        for keep in [
+            "https://other.com/content/images/a.jpg",
+            "/blog/content/images/a.jpg",
+            "x/content/images/a.jpg",
+        ] {
+            assert_eq!(rw(&m, keep), keep);
+        }
+    }
+
+    #[test]
+    fn subdirectory_site() {
+        let m = map(
+            "https://ex.com/blog/content/images/",
+            "https://cdn.ex.com/content/images/",
+            Some("https://ex.com/blog"),
+        );
+        assert_eq!(
+            rw(
+                &m,
+                "__GHOST_URL__/content/images/a.jpg /blog/content/images/b.jpg"
+            ),
+            "https://cdn.ex.com/content/images/a.jpg https://cdn.ex.com/content/images/b.jpg"
+        );
+        assert_eq!(rw(&m, "/content/images/c.jpg"), "/content/images/c.jpg");
+    }
+
+    #[test]
+    fn ghost_url_as_from_and_as_to() {
+        let m = map(
+            "__GHOST_URL__/content/images/",
+            "https://cdn.example.com/content/images/",
+            None,
+        );
+        assert_eq!(
+            rw(&m, "__GHOST_URL__/content/images/a.jpg"),
+            "https://cdn.example.com/content/images/a.jpg"
+        );
+        let back = map(
+            "https://blog.example.com/content/images/",
+            "__GHOST_URL__/content/images/",
+            Some("https://blog.example.com"),
+        );
+        assert_eq!(
+            rw(
+                &back,
+                "https://blog.example.com/content/images/a.jpg __GHOST_URL__/content/images/b.jpg"
+            ),
+            "__GHOST_URL__/content/images/a.jpg __GHOST_URL__/content/images/b.jpg"
+        );
+        // Normalising to the portable form is idempotent.
+        assert!(back.rewrite("__GHOST_URL__/content/images/b.jpg").is_none());
+    }
+
+    #[test]
+    fn to_extending_from_is_idempotent() {
+        let m = map("https://a.com/", "https://a.com/cdn/", None);
+        let once = rw(&m, "https://a.com/x.jpg and https://a.com/cdn/y.jpg");
+        assert_eq!(once, "https://a.com/cdn/x.jpg and https://a.com/cdn/y.jpg");
+        assert!(m.rewrite(&once).is_none());
+    }
+
+    #[test]
+    fn bad_prefixes_are_refused() {
+        for (v, want_err) in [
+            ("", true),
+            ("blog.example.com/content", true),
+            ("ftp://x.com/", true),
+            ("https://x.com/a b", true),
+            ("https://x.com/\"", true),
+            ("https://x.com/?q=1", true),
+            ("https:///content", true),
+            ("/content/images/", true),
+            ("https://x.com/content/images/", false),
+            ("//x.com/content/", false),
+            ("__GHOST_URL__/content/images/", false),
+        ] {
+            assert_eq!(Prefix::parse("--from", v, None).is_err(), want_err, "{v:?}");
+        }
     }
 }

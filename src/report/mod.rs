@@ -119,7 +119,10 @@ pub fn sample(id: &str, before: &str, first: &Occurrence, replacement: &str) -> 
     let right = &before[first.end..b];
     Sample {
         id: id.to_string(),
-        before: format!("{pre}{left}{}{right}{post}", &before[first.start..first.end]),
+        before: format!(
+            "{pre}{left}{}{right}{post}",
+            &before[first.start..first.end]
+        ),
         after: format!("{pre}{left}{replacement}{right}{post}"),
     }
 }
@@ -168,7 +171,10 @@ pub fn markdown(r: &Report) -> String {
     if !r.problems.is_empty() {
         s.push_str("\n## Cells that cannot be rewritten\n\n");
         for p in &r.problems {
-            s.push_str(&format!("- `{}.{}` id `{}`: {}\n", p.table, p.column, p.id, p.reason));
+            s.push_str(&format!(
+                "- `{}.{}` id `{}`: {}\n",
+                p.table, p.column, p.id, p.reason
+            ));
         }
     }
     if !r.warnings.is_empty() {

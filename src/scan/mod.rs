@@ -59,7 +59,10 @@ pub fn scope(tables: &BTreeMap<String, Table>) -> Scope {
             }
             continue;
         };
-        for (cols, dest, catalogued) in [(known, &mut s.known, true), (unknown, &mut s.unknown, false)] {
+        for (cols, dest, catalogued) in [
+            (known, &mut s.known, true),
+            (unknown, &mut s.unknown, false),
+        ] {
             if !cols.is_empty() {
                 dest.push(TableScan {
                     table: t.name.clone(),

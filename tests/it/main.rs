@@ -1,0 +1,4 @@
+//! One integration binary (one link), a module per subcommand.
+
+mod common;
+mod rewrite;
