@@ -51,16 +51,16 @@ pub struct OutputArgs {
 #[derive(Debug, Args, Clone)]
 pub struct DbArgs {
     /// The Ghost database: a SQLite path, sqlite://PATH, or mysql://user:pass@host:3306/db[?ssl-mode=required].
-    #[arg(long, env = "GHOST_MIGRATE_DB", hide_env_values = true)]
+    #[arg(long, global = true, env = "GHOST_MIGRATE_DB", hide_env_values = true)]
     pub db: Option<String>,
     /// Ghost's config.production.json: database connection and site URL (env overrides apply).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH")]
     pub ghost_config: Option<PathBuf>,
     /// The site URL (Ghost's `url`), needed to match __GHOST_URL__ and root-relative values.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL")]
     pub site_url: Option<String>,
     /// Seconds to wait for the database server to answer.
-    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
     pub connect_timeout: u64,
 }
 

@@ -5,7 +5,7 @@
 pub mod schema;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlSslMode};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Executor, Row};
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -125,10 +125,9 @@ impl Target {
                 if !path.is_file() {
                     return Err(DbError::NoSuchFile(path.display().to_string()));
                 }
-                // Keep the journal mode the database already has (Ghost uses the default).
+                // No journal_mode pragma: the database keeps the mode Ghost gave it.
                 let opts = SqliteConnectOptions::new()
                     .filename(path)
-                    .journal_mode(SqliteJournalMode::Delete)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(false);
                 let c = SqliteConnection::connect_with(&opts)

@@ -1,4 +1,6 @@
 //! One integration binary (one link), a module per subcommand.
 
 mod common;
+mod crash;
+mod journal;
 mod rewrite;
