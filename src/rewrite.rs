@@ -12,7 +12,7 @@ use crate::plan::{self, Change};
 use crate::report::{self, Report, Totals, UnknownColumn};
 use crate::scan::{self, Batches, TableScan};
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A validated rewrite request (built from the flags by `lib.rs`).
 pub struct RewriteRequest {
@@ -105,6 +105,7 @@ fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
         unresolved_ghost_url: 0,
         settings_changed: false,
         warnings: Vec::new(),
+        timings: Default::default(),
     }
 }
 
@@ -195,7 +196,9 @@ async fn pass_table(
                         new: &c.after,
                     })
                     .collect();
+                let t0 = Instant::now();
                 apply::update_row(conn, &t.table, &t.pk, id, &cells).await?;
+                report.timings.update_ms += t0.elapsed().as_micros() as u64;
                 let entries: Vec<Entry> = changes
                     .iter()
                     .map(|c| Entry {
@@ -206,7 +209,9 @@ async fn pass_table(
                         new_sha256: journal::sha256_hex(&c.after),
                     })
                     .collect();
+                let t0 = Instant::now();
                 state.writer.write(conn, &entries).await?;
+                report.timings.journal_ms += t0.elapsed().as_micros() as u64;
             }
         }
     }
@@ -243,6 +248,7 @@ async fn pass(
     mut apply: Option<&mut ApplyState>,
 ) -> Result<()> {
     let all: Vec<&TableScan> = scope.known.iter().chain(scope.unknown.iter()).collect();
+    let started = Instant::now();
     let bar = out.bar(
         all.len() as u64,
         if apply.is_some() {
@@ -257,6 +263,10 @@ async fn pass(
         bar.inc(1);
     }
     bar.finish_and_clear();
+    // update_ms and journal_ms were summed in microseconds.
+    report.timings.update_ms /= 1000;
+    report.timings.journal_ms /= 1000;
+    report.timings.total_ms = started.elapsed().as_millis() as u64;
     Ok(())
 }
 

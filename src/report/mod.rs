@@ -65,6 +65,15 @@ pub struct Report {
     pub unresolved_ghost_url: u64,
     pub settings_changed: bool,
     pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+/// Where the time went, in milliseconds (apply: guarded UPDATEs and journal INSERTs separately).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub total_ms: u64,
+    pub update_ms: u64,
+    pub journal_ms: u64,
 }
 
 impl Report {
