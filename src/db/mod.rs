@@ -204,6 +204,20 @@ where
     Ok(row.try_get::<Option<i64>, _>(i)?.map(|n| n.to_string()))
 }
 
+/// Every cell of every row as text, whichever engine the rows came from.
+fn rows_as_text<R: Row>(rows: &[R]) -> Result<Vec<Vec<Option<String>>>, DbError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(|r| (0..r.len()).map(|i| cell_to_string(r, i)).collect())
+        .collect::<Result<_, _>>()
+        .map_err(sql_err)
+}
+
 impl Conn {
     pub fn engine(&self) -> Engine {
         match self {
@@ -219,34 +233,18 @@ impl Conn {
         params: &[P<'_>],
     ) -> Result<Vec<Vec<Option<String>>>, DbError> {
         match self {
-            Conn::Sqlite(c) => {
-                let rows = bind_all!(sqlx::query(sql), params)
+            Conn::Sqlite(c) => rows_as_text(
+                &bind_all!(sqlx::query(sql), params)
                     .fetch_all(&mut *c)
                     .await
-                    .map_err(sql_err)?;
-                rows.iter()
-                    .map(|r| {
-                        (0..r.len())
-                            .map(|i| cell_to_string(r, i))
-                            .collect::<Result<Vec<_>, _>>()
-                    })
-                    .collect::<Result<_, _>>()
-                    .map_err(sql_err)
-            }
-            Conn::Mysql(c) => {
-                let rows = bind_all!(sqlx::query(sql), params)
+                    .map_err(sql_err)?,
+            ),
+            Conn::Mysql(c) => rows_as_text(
+                &bind_all!(sqlx::query(sql), params)
                     .fetch_all(&mut *c)
                     .await
-                    .map_err(sql_err)?;
-                rows.iter()
-                    .map(|r| {
-                        (0..r.len())
-                            .map(|i| cell_to_string(r, i))
-                            .collect::<Result<Vec<_>, _>>()
-                    })
-                    .collect::<Result<_, _>>()
-                    .map_err(sql_err)
-            }
+                    .map_err(sql_err)?,
+            ),
         }
     }
 
