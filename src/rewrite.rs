@@ -291,9 +291,11 @@ fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &scan::Scop
         ));
     }
     if report.settings_changed {
-        report
-            .warnings
-            .push("settings changed: restart Ghost so it reloads its settings cache".to_string());
+        report.warnings.push(if report.dry_run {
+            "settings would change: restart Ghost after applying, it caches settings".to_string()
+        } else {
+            "settings changed: restart Ghost so it reloads its settings cache".to_string()
+        });
     }
 }
 
