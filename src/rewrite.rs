@@ -51,9 +51,6 @@ pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Pref
             "end both with '/' (https://old/content/images/ -> https://cdn/content/images/) or neither",
         ));
     }
-    if matches!(t, Prefix::Ghost { .. }) && site.is_none() && matches!(f, Prefix::Absolute { .. }) {
-        // Fine: normalising absolute URLs back to the portable form needs no site URL.
-    }
     Ok((f, t))
 }
 

@@ -2,7 +2,7 @@
 //! declared length limit, and (MySQL) the storage engine. information_schema on MySQL,
 //! `sqlite_master` + `pragma table_info` on SQLite.
 
-use super::{Conn, DbError, P};
+use super::{Conn, DbError};
 use crate::plan::Limit;
 use std::collections::BTreeMap;
 
@@ -124,7 +124,7 @@ pub async fn discover(conn: &mut Conn) -> Result<BTreeMap<String, Table>, DbErro
                      CAST(CHARACTER_MAXIMUM_LENGTH AS CHAR), CAST(COLUMN_KEY AS CHAR) \
                      FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
                      ORDER BY TABLE_NAME, ORDINAL_POSITION",
-                    &[P::I(0)][..0],
+                    &[],
                 )
                 .await?;
             let mut pks: BTreeMap<String, Vec<String>> = BTreeMap::new();
