@@ -241,3 +241,10 @@ pub fn exec(db: &str, sql: &str) {
         c.raw(sql).await.unwrap();
     })
 }
+
+/// How many rows differ between two dumps of the same tables.
+pub fn rows_differing(a: &Dump, b: &Dump) -> usize {
+    a.iter()
+        .map(|(t, rows)| rows.iter().zip(&b[t]).filter(|(x, y)| x != y).count())
+        .sum()
+}

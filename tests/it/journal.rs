@@ -132,11 +132,7 @@ fn conflict_story(db: &str) {
         "the newer edit is kept"
     );
     // Everything but the edited cell is back to the original.
-    let diff: usize = original
-        .iter()
-        .map(|(t, rows)| rows.iter().zip(&now[t]).filter(|(a, b)| a != b).count())
-        .sum();
-    assert_eq!(diff, 1);
+    assert_eq!(rows_differing(&original, &now), 1);
 }
 
 #[test]

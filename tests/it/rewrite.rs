@@ -440,11 +440,7 @@ fn concurrent_edit_aborts_the_whole_transaction() {
     assert!(e.contains("changed while ghost-migrate was running"), "{e}");
     let after = dump(&my.url);
     // Only the concurrent edit is there; the rewrite left nothing.
-    let diff: usize = before
-        .iter()
-        .map(|(t, rows)| rows.iter().zip(&after[t]).filter(|(a, b)| a != b).count())
-        .sum();
-    assert_eq!(diff, 1);
+    assert_eq!(rows_differing(&before, &after), 1);
     assert_eq!(
         count_in(&after, "__GHOST_URL__/content/images/"),
         count_in(&before, "__GHOST_URL__/content/images/")
