@@ -40,6 +40,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("interrupted: nothing was committed, the database is unchanged")]
     Interrupted,
+    /// An AWS call failed (S3, RDS): exit 4.
+    #[error("{msg}")]
+    Aws { msg: String, hint: Option<String> },
 }
 
 impl Error {
@@ -63,7 +66,7 @@ impl Error {
 
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Usage { hint, .. } => hint.clone(),
+            Error::Usage { hint, .. } | Error::Aws { hint, .. } => hint.clone(),
             Error::Prefix(PrefixError::NeedsSite { .. }) => None,
             Error::Prefix(_) => Some(
                 "give a URL prefix such as https://blog.example.com/content/images/".to_string(),

@@ -5,6 +5,7 @@
 //! transaction). `run` is the only dispatch; `main.rs` only parses and maps exit codes.
 
 pub mod apply;
+pub mod aws;
 pub mod cli;
 pub mod db;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod plan;
 pub mod report;
 pub mod rewrite;
 pub mod scan;
+pub mod sync;
 
 use cli::{Cli, Command, DbArgs, RunsCommand};
 use db::Target;
@@ -22,7 +24,97 @@ use error::{Error, Result, exit};
 use ghost::config::GhostConfig;
 use output::Output;
 use plan::url::{MatchOptions, Site, UrlMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+/// A flag set by Ctrl-C, for commands that stop gracefully (sync-images, snapshot).
+pub fn interrupt_flag(out: &Output, what: &'static str) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    let out = out.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            f.store(true, Ordering::SeqCst);
+            out.warn(what);
+        }
+    });
+    flag
+}
+
+async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
+    sync::check_bucket(&a.bucket)?;
+    let prefix = sync::normalize_prefix(&a.prefix)?;
+    for d in &a.dirs {
+        if d.is_empty() || d.contains('/') || d.starts_with('.') {
+            return Err(Error::usage(
+                format!("--dirs entry {d:?} is not a folder name of the content directory"),
+                "use names such as --dirs images,media,files",
+            ));
+        }
+    }
+    let storage_class = match &a.storage_class {
+        None => None,
+        Some(c) => {
+            let known = aws_sdk_s3::types::StorageClass::values();
+            if !known.contains(&c.as_str()) {
+                return Err(Error::usage(
+                    format!("unknown --storage-class {c:?}"),
+                    format!("use one of {}", known.join(", ")),
+                ));
+            }
+            Some(aws_sdk_s3::types::StorageClass::from(c.as_str()))
+        }
+    };
+    let acl = a.acl.map(|x| {
+        use aws_sdk_s3::types::ObjectCannedAcl as A;
+        match x {
+            cli::CannedAcl::Private => A::Private,
+            cli::CannedAcl::PublicRead => A::PublicRead,
+            cli::CannedAcl::BucketOwnerFullControl => A::BucketOwnerFullControl,
+            cli::CannedAcl::BucketOwnerRead => A::BucketOwnerRead,
+            cli::CannedAcl::AuthenticatedRead => A::AuthenticatedRead,
+        }
+    });
+    let content_dir = sync::content_dir(a.content_dir.as_deref(), a.ghost_config.as_deref())?;
+    let req = sync::SyncRequest {
+        bucket: a.bucket,
+        prefix,
+        content_dir,
+        dirs: a.dirs,
+        dry_run: a.dry_run,
+        delete: a.delete,
+        max_delete: a.max_delete,
+        concurrency: a.concurrency as usize,
+        meta: sync::upload::Meta {
+            cache_control: a.cache_control,
+            acl,
+            storage_class,
+        },
+        rehash: a.rehash,
+    };
+    let aws = aws::Aws::load(&a.aws).await?;
+    let s3 = aws.s3();
+    let cancel = interrupt_flag(
+        out,
+        "interrupted: starting no new uploads, letting the ones in flight finish...",
+    );
+    let report = sync::run(&req, &s3, out, cancel).await?;
+    if out.json {
+        out.print_json(&report);
+    } else {
+        output::table::print_sync(out, &report);
+    }
+    Ok(if report.interrupted {
+        exit::INTERRUPTED
+    } else if !report.failures.is_empty() {
+        exit::FAILED
+    } else if !report.warnings.is_empty() {
+        exit::WARNINGS
+    } else {
+        exit::OK
+    })
+}
 
 /// Where the database is and what the site URL is, from --db / --ghost-config / --site-url.
 pub fn resolve_db(a: &DbArgs) -> Result<(Target, Option<Site>)> {
@@ -55,6 +147,11 @@ fn recorded_args() -> String {
 /// Runs one command; returns the exit code for a completed command.
 pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
     match cli.cmd {
+        Command::SyncImages(a) => sync_images(a, out).await,
+        Command::Snapshot(_) | Command::Scan(_) | Command::Verify(_) => Err(Error::usage(
+            "this subcommand is not built yet",
+            "see README.md for the subcommands available",
+        )),
         Command::Rewrite(a) => {
             let (target, site) = resolve_db(&a.db)?;
             let (from, to) = rewrite::parse_prefixes(&a.from, &a.to, site.as_ref())?;

@@ -19,6 +19,9 @@ fn main() -> ExitCode {
         }
     };
     let code = rt.block_on(async {
+        if cli.cmd.handles_interrupt() {
+            return ghost_migrate::run(cli, &out).await;
+        }
         tokio::select! {
             r = ghost_migrate::run(cli, &out) => r,
             _ = tokio::signal::ctrl_c() => {

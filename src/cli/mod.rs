@@ -17,12 +17,28 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Take a restorable copy of the database first: an RDS/Aurora snapshot, or a SQLite backup.
+    Snapshot(SnapshotArgs),
+    /// Upload content/images (and media, files) to S3, skipping objects whose bytes are identical.
+    SyncImages(SyncImagesArgs),
+    /// Inventory every URL the database holds: hosts, path roots, stored forms, columns.
+    Scan(ScanArgs),
+    /// Check that every image, media and file URL the database references exists in the bucket.
+    Verify(VerifyArgs),
     /// Rewrite every URL under --from to --to, in every column where Ghost keeps URLs.
     Rewrite(RewriteArgs),
     /// List the runs recorded in the database's journal, or show one.
     Runs(RunsArgs),
     /// Undo one run: restore the old values where the cells still hold what the run wrote.
     Rollback(RollbackArgs),
+}
+
+impl Command {
+    /// Commands that handle Ctrl-C themselves (settle uploads, keep a snapshot being made);
+    /// the others are dropped at once, which rolls back their open transaction.
+    pub fn handles_interrupt(&self) -> bool {
+        matches!(self, Command::SyncImages(_) | Command::Snapshot(_))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,4 +145,147 @@ pub struct RollbackArgs {
     /// Keep cells edited since the run (conflicts) and restore the rest.
     #[arg(long)]
     pub skip_conflicts: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsArgs {
+    /// AWS profile from ~/.aws/config (default: the standard chain: AWS_* env, profile, SSO, ECS task role, IMDS).
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Endpoint of an S3/RDS-compatible API (MinIO, SeaweedFS, moto); implies path-style S3 addressing.
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Use path-style S3 URLs (endpoint/bucket/key) even without --endpoint-url.
+    #[arg(long)]
+    pub force_path_style: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CannedAcl {
+    Private,
+    PublicRead,
+    BucketOwnerFullControl,
+    BucketOwnerRead,
+    AuthenticatedRead,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncImagesArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The bucket to upload to.
+    #[arg(long, env = "GHOST_MIGRATE_BUCKET")]
+    pub bucket: String,
+    /// Key prefix in the bucket; content/images/a.jpg becomes <prefix>images/a.jpg.
+    #[arg(long, default_value = "content/")]
+    pub prefix: String,
+    /// Ghost's content directory (default: paths.contentPath from --ghost-config, else ./content).
+    #[arg(long, value_name = "PATH")]
+    pub content_dir: Option<PathBuf>,
+    /// Ghost's config.production.json, to find the content directory.
+    #[arg(long, value_name = "PATH")]
+    pub ghost_config: Option<PathBuf>,
+    /// Which directories of the content directory to sync.
+    #[arg(long, value_delimiter = ',', default_value = "images,media,files")]
+    pub dirs: Vec<String>,
+    /// List what would be uploaded or deleted, and why; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete bucket objects under the synced directories that have no local file.
+    #[arg(long)]
+    pub delete: bool,
+    /// Refuse to delete more than N objects.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub max_delete: u64,
+    /// Uploads in flight at once.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
+    /// Cache-Control sent with every object.
+    #[arg(long, default_value = "public, max-age=31536000, immutable")]
+    pub cache_control: String,
+    /// Canned ACL (default: none; buckets with "bucket owner enforced" refuse ACLs).
+    #[arg(long, value_enum)]
+    pub acl: Option<CannedAcl>,
+    /// Storage class, e.g. STANDARD, INTELLIGENT_TIERING, STANDARD_IA.
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+    /// Hash every file again instead of trusting the local hash cache.
+    #[arg(long)]
+    pub rehash: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The Aurora cluster to snapshot.
+    #[arg(long, conflicts_with = "instance", value_name = "ID")]
+    pub cluster: Option<String>,
+    /// The RDS instance to snapshot (not an Aurora cluster member: use --cluster).
+    #[arg(long, value_name = "ID")]
+    pub instance: Option<String>,
+    /// Snapshot id (default: ghost-migrate-<cluster>-<UTC yyyymmdd-hhmmss>).
+    #[arg(long, value_name = "SNAPSHOT_ID")]
+    pub id: Option<String>,
+    /// Tag the snapshot (repeatable); a tag naming the tool is always added.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Return right after the snapshot is created, without waiting for it to be available.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Seconds between status polls while waiting.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub poll_interval: f64,
+    /// Give up waiting after this many seconds (the snapshot goes on being made).
+    #[arg(long, default_value_t = 3600, value_name = "SECS")]
+    pub timeout: u64,
+    /// List the snapshots this tool made of the cluster or instance.
+    #[arg(long)]
+    pub list: bool,
+    /// SQLite: where to write the backup (default: next to the database).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Also scan text columns of tables the catalogue does not know.
+    #[arg(long)]
+    pub all_text_columns: bool,
+    /// Example post slugs shown per group.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub examples: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The bucket the images were synced to.
+    #[arg(long, env = "GHOST_MIGRATE_BUCKET")]
+    pub bucket: String,
+    /// Key prefix in the bucket (as given to sync-images).
+    #[arg(long, default_value = "content/")]
+    pub prefix: String,
+    /// The CDN URL the content now points at (after a rewrite), e.g. https://cdn.example.com/content/.
+    #[arg(long, value_name = "URL")]
+    pub cdn_url: Option<String>,
+    /// Ghost's content directory, to tell "not synced yet" from "the file is gone".
+    #[arg(long, value_name = "PATH")]
+    pub content_dir: Option<PathBuf>,
+    /// Also request every distinct public URL (HEAD) and report non-200 answers.
+    #[arg(long)]
+    pub http: bool,
+    /// HEAD requests in flight at once with --http.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
 }

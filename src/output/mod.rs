@@ -104,6 +104,33 @@ impl Output {
         pb
     }
 
+    /// A byte-counting progress bar (files in the message) for uploads.
+    pub fn bytes_bar(&self, bytes: u64, files: u64) -> ProgressBar {
+        if !self.progress || self.json || files == 0 {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::with_draw_target(Some(bytes), ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} uploading [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}",
+            )
+            .expect("static template"),
+        );
+        pb.set_message(format!("0/{files} files"));
+        pb
+    }
+
+    /// A spinner with a message, for waits of unknown length.
+    pub fn spinner(&self, len: u64, template: &str) -> ProgressBar {
+        if !self.progress || self.json {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        pb.set_style(ProgressStyle::with_template(template).expect("static template"));
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    }
+
     /// Asks y/N on the terminal. Without a terminal, refuses (the caller names --yes).
     pub fn confirm(&self, question: &str) -> Option<bool> {
         if !std::io::stdin().is_terminal() {

@@ -206,3 +206,112 @@ pub fn print_rollback(out: &Output, r: &RollbackReport) {
         out.warn("settings changed: restart Ghost so it reloads its settings cache");
     }
 }
+
+fn human_bytes(n: u64) -> String {
+    indicatif::HumanBytes(n).to_string()
+}
+
+/// Lines of per-file actions shown before "... and N more".
+const MAX_LINES: usize = 50;
+
+/// The sync-images summary: totals, then actions (dry run) and failures by path.
+pub fn print_sync(out: &Output, r: &crate::report::sync::SyncReport) {
+    let t = &r.totals;
+    let title = if r.dry_run {
+        "Dry run: nothing was uploaded or deleted."
+    } else if r.interrupted {
+        "Interrupted: no new uploads were started; finished uploads are kept (run again to resume)."
+    } else {
+        "Sync done."
+    };
+    out.println(&format!(
+        "{title}\n{} -> s3://{}/{}",
+        r.content_dir, r.bucket, r.prefix
+    ));
+    let mut tb = table(out, &["", "files", "bytes"]);
+    let verb = |dry: &str, done: &str| {
+        if r.dry_run {
+            dry.to_string()
+        } else {
+            done.to_string()
+        }
+    };
+    tb.add_row(vec![
+        Cell::new("local files"),
+        num(t.local_files),
+        Cell::new(human_bytes(t.local_bytes)),
+    ]);
+    tb.add_row(vec![
+        Cell::new("identical in bucket (skipped)"),
+        num(t.identical),
+        Cell::new(""),
+    ]);
+    if r.dry_run {
+        tb.add_row(vec![
+            Cell::new(verb("to upload", "")),
+            num(t.to_upload),
+            Cell::new(human_bytes(t.to_upload_bytes)),
+        ]);
+    } else {
+        tb.add_row(vec![
+            Cell::new("uploaded"),
+            num(t.uploaded),
+            Cell::new(human_bytes(t.uploaded_bytes)),
+        ]);
+    }
+    tb.add_row(vec![
+        Cell::new(verb("to delete", "deleted")),
+        num(if r.dry_run { t.to_delete } else { t.deleted }),
+        Cell::new(""),
+    ]);
+    if t.only_in_bucket > 0 {
+        tb.add_row(vec![
+            Cell::new("only in bucket (kept; --delete removes)"),
+            num(t.only_in_bucket),
+            Cell::new(""),
+        ]);
+    }
+    tb.add_row(vec![Cell::new("failed"), num(t.failed), Cell::new("")]);
+    out.println(&tb.to_string());
+    if r.dry_run && !r.uploads.is_empty() {
+        let mut a = table(out, &["would upload", "reason", "size"]);
+        for u in r.uploads.iter().take(MAX_LINES) {
+            a.add_row(vec![
+                Cell::new(&u.key),
+                Cell::new(u.reason.label()),
+                Cell::new(human_bytes(u.size)),
+            ]);
+        }
+        out.println(&a.to_string());
+        if r.uploads.len() > MAX_LINES {
+            out.println(&format!(
+                "... and {} more (--json lists all)",
+                r.uploads.len() - MAX_LINES
+            ));
+        }
+    }
+    if !r.deletes.is_empty() {
+        let head = if r.dry_run { "would delete" } else { "deleted" };
+        for k in r.deletes.iter().take(MAX_LINES) {
+            out.println(&format!("{head}: {k}"));
+        }
+        if r.deletes.len() > MAX_LINES {
+            out.println(&format!(
+                "... and {} more (--json lists all)",
+                r.deletes.len() - MAX_LINES
+            ));
+        }
+    }
+    for w in &r.warnings {
+        out.warn(&format!("{}: {}", w.path, w.reason));
+    }
+    for f in &r.failures {
+        out.error(&format!("{}: {}", f.path, f.reason), None);
+    }
+    out.notice(&format!(
+        "{} hashed, {} verified by ETag, {:.1} s",
+        t.hashed,
+        t.verified,
+        r.elapsed_ms as f64 / 1000.0
+    ));
+}

@@ -6,6 +6,8 @@ use crate::plan::Problem;
 use crate::plan::url::{FormCounts, Occurrence};
 use serde::Serialize;
 
+pub mod sync;
+
 pub const SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,3 +4,5 @@ mod common;
 mod crash;
 mod journal;
 mod rewrite;
+mod s3server;
+mod sync;

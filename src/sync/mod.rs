@@ -1,0 +1,465 @@
+//! `sync-images`: walk the content directory, list the bucket once, decide per file by size and
+//! content hash (never by mtime), then upload concurrently and delete (guarded) what has no
+//! local file. Stages: walk -> list -> compare (SyncPlan) -> report (dry run) or upload/delete.
+
+pub mod etag;
+pub mod upload;
+pub mod walk;
+
+use crate::error::{Error, Result};
+use crate::output::Output;
+use crate::report::sync::{Reason, SyncReport, SyncTotals, Upload};
+use aws_sdk_s3::Client;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use etag::{HashCache, Verdict, verdict};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use walk::{LocalFile, Skipped};
+
+/// A validated `sync-images` request.
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    pub bucket: String,
+    /// Normalised: no leading '/', ends with '/' unless empty.
+    pub prefix: String,
+    pub content_dir: PathBuf,
+    pub dirs: Vec<String>,
+    pub dry_run: bool,
+    pub delete: bool,
+    pub max_delete: u64,
+    pub concurrency: usize,
+    pub meta: upload::Meta,
+    pub rehash: bool,
+}
+
+/// `content/` -> `content/`, `/x` -> `x/`, `` -> ``; refuses s3:// URLs and `..`.
+pub fn normalize_prefix(p: &str) -> Result<String> {
+    if p.contains("://") {
+        return Err(Error::usage(
+            format!("--prefix {p:?} looks like a URL"),
+            "give the key prefix only, e.g. --prefix content/ (the bucket goes in --bucket)",
+        ));
+    }
+    let t = p.trim_start_matches('/');
+    if t.split('/').any(|s| s == "..") {
+        return Err(Error::usage(
+            format!("--prefix {p:?} contains '..'"),
+            "give a plain key prefix such as content/",
+        ));
+    }
+    Ok(if t.is_empty() || t.ends_with('/') {
+        t.to_string()
+    } else {
+        format!("{t}/")
+    })
+}
+
+/// Checks the bucket name by S3's rules before any call.
+pub fn check_bucket(b: &str) -> Result<()> {
+    let ok = (3..=63).contains(&b.len())
+        && b.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+        && b.as_bytes()[0].is_ascii_alphanumeric()
+        && b.as_bytes()[b.len() - 1].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(
+            format!("{b:?} is not a valid S3 bucket name"),
+            "bucket names are 3-63 lowercase letters, digits, '-' or '.', e.g. --bucket my-ghost-images (no s3:// and no key)",
+        ))
+    }
+}
+
+/// Ghost's content directory: --content-dir, else paths.contentPath of the Ghost config, else
+/// ./content. It must be a directory holding `images/`.
+pub fn content_dir(arg: Option<&Path>, ghost_config: Option<&Path>) -> Result<PathBuf> {
+    let dir = match (arg, ghost_config) {
+        (Some(d), _) => d.to_path_buf(),
+        (None, Some(c)) => crate::ghost::config::GhostConfig::load(c)?
+            .content_path
+            .unwrap_or_else(|| c.parent().unwrap_or(Path::new(".")).join("content")),
+        (None, None) => PathBuf::from("content"),
+    };
+    if !dir.is_dir() {
+        return Err(Error::usage(
+            format!("content directory {} does not exist", dir.display()),
+            "pass --content-dir /var/lib/ghost/content (the folder holding images/), or --ghost-config",
+        ));
+    }
+    if !dir.join("images").is_dir() {
+        return Err(Error::usage(
+            format!(
+                "{} is not Ghost's content directory: it has no images/ folder",
+                dir.display()
+            ),
+            "point --content-dir at the folder that holds images/, media/ and files/ (not at images/ itself)",
+        ));
+    }
+    Ok(dir)
+}
+
+/// A bucket object as the listing shows it.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    pub size: u64,
+    pub etag: String,
+}
+
+/// Maps a listing/bucket error to a clear message naming the fix.
+pub fn bucket_error<E>(
+    bucket: &str,
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> Error
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match crate::aws::service_code(e) {
+        Some((code, _)) if code == "NoSuchBucket" || code == "HTTP 404" => Error::usage(
+            format!("bucket {bucket:?} does not exist"),
+            format!(
+                "create it (aws s3 mb s3://{bucket}) or fix --bucket; check --region and --endpoint-url"
+            ),
+        ),
+        Some((code, msg)) if code == "AccessDenied" || code == "HTTP 403" => Error::Aws {
+            msg: format!("access denied listing bucket {bucket:?}: {msg}"),
+            hint: Some(format!(
+                "grant s3:ListBucket on arn:aws:s3:::{bucket} (and s3:PutObject, s3:DeleteObject on arn:aws:s3:::{bucket}/*)"
+            )),
+        },
+        _ => Error::Aws {
+            msg: format!("cannot list bucket {bucket:?}: {}", crate::aws::describe(e)),
+            hint: Some("check --endpoint-url, --region and the network".into()),
+        },
+    }
+}
+
+/// One ListObjectsV2 walk per prefix; no per-object HEAD.
+pub async fn list(
+    s3: &Client,
+    bucket: &str,
+    prefixes: &[String],
+) -> Result<BTreeMap<String, Remote>> {
+    let mut all = BTreeMap::new();
+    for p in prefixes {
+        let mut pages = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(p)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| bucket_error(bucket, &e))?;
+            for o in page.contents() {
+                let Some(k) = o.key() else { continue };
+                all.insert(
+                    k.to_string(),
+                    Remote {
+                        size: o.size().unwrap_or(0).max(0) as u64,
+                        etag: o.e_tag().unwrap_or("").to_string(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// Hashes the files at `idx` on all cores; returns (index, ETag or error).
+fn hash_all(files: &[LocalFile], idx: Vec<usize>) -> Vec<(usize, std::io::Result<String>)> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8);
+    let results = std::sync::Mutex::new(Vec::with_capacity(idx.len()));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&fi) = idx.get(i) else { break };
+                    let f = &files[fi];
+                    let r = etag::local_etag(&f.path, f.size);
+                    results
+                        .lock()
+                        .expect("no panics while locked")
+                        .push((fi, r));
+                }
+            });
+        }
+    });
+    results.into_inner().expect("threads joined")
+}
+
+/// Runs the sync. `cancel` is set by Ctrl-C: no new uploads start, in-flight ones settle.
+pub async fn run(
+    req: &SyncRequest,
+    s3: &Client,
+    out: &Output,
+    cancel: Arc<AtomicBool>,
+) -> Result<SyncReport> {
+    let started = Instant::now();
+    let root = req.content_dir.clone();
+    let dirs = req.dirs.clone();
+    let w = tokio::task::spawn_blocking(move || walk::walk(&root, &dirs))
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    let prefixes: Vec<String> = req
+        .dirs
+        .iter()
+        .map(|d| format!("{}{d}/", req.prefix))
+        .collect();
+    let remote = list(s3, &req.bucket, &prefixes).await?;
+
+    let mut totals = SyncTotals {
+        local_files: w.files.len() as u64,
+        local_bytes: w.files.iter().map(|f| f.size).sum(),
+        bucket_objects: remote.len() as u64,
+        ignored_junk: w.ignored,
+        ..Default::default()
+    };
+    let mut failures: Vec<Skipped> = w.errors.clone();
+
+    // Compare: size first; same size needs the content hash (cached when the file is untouched).
+    let mut cache = HashCache::open(&req.content_dir, req.rehash);
+    let files = w.files;
+    let mut etags: Vec<Option<String>> = vec![None; files.len()];
+    let mut need_hash = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        if let Some(r) = remote.get(&format!("{}{}", req.prefix, f.rel))
+            && r.size == f.size
+        {
+            match cache.get(&f.rel, (f.size, f.stamp)) {
+                Some(e) => etags[i] = Some(e),
+                None => need_hash.push(i),
+            }
+        }
+    }
+    totals.hashed = need_hash.len() as u64;
+    if !need_hash.is_empty() {
+        let fl = files.clone();
+        let hashed = tokio::task::spawn_blocking(move || hash_all(&fl, need_hash))
+            .await
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        for (i, r) in hashed {
+            match r {
+                Ok(e) => etags[i] = Some(e),
+                Err(e) => failures.push(Skipped {
+                    path: files[i].path.display().to_string(),
+                    reason: format!("cannot read: {e}"),
+                }),
+            }
+        }
+    }
+    let unreadable: HashSet<String> = failures.iter().map(|f| f.path.clone()).collect();
+
+    let mut uploads = Vec::new();
+    let mut plan_idx = Vec::new();
+    let mut local_keys = HashSet::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let key = format!("{}{}", req.prefix, f.rel);
+        local_keys.insert(key.clone());
+        if unreadable.contains(&f.path.display().to_string()) {
+            continue;
+        }
+        let reason = match remote.get(&key) {
+            None => Some(Reason::New),
+            Some(r) if r.size != f.size => Some(Reason::SizeDiffers),
+            Some(r) => {
+                let local = etags[i].as_deref().unwrap_or_default();
+                match verdict(&r.etag, local) {
+                    Verdict::Same => None,
+                    Verdict::Differs => Some(Reason::ContentDiffers),
+                    Verdict::Unknown => Some(Reason::EtagUnverifiable),
+                }
+            }
+        };
+        match reason {
+            None => {
+                totals.identical += 1;
+                if let Some(e) = &etags[i] {
+                    cache.put(&f.rel, (f.size, f.stamp), e.clone());
+                }
+            }
+            Some(reason) => {
+                totals.to_upload += 1;
+                totals.to_upload_bytes += f.size;
+                uploads.push(Upload {
+                    key,
+                    size: f.size,
+                    reason,
+                    done: false,
+                });
+                plan_idx.push(i);
+            }
+        }
+    }
+    let extra: Vec<String> = remote
+        .keys()
+        .filter(|k| !k.ends_with('/') && !local_keys.contains(*k))
+        .cloned()
+        .collect();
+    let deletes = if req.delete {
+        extra.clone()
+    } else {
+        Vec::new()
+    };
+    totals.only_in_bucket = if req.delete { 0 } else { extra.len() as u64 };
+    totals.to_delete = deletes.len() as u64;
+    if req.delete && totals.to_delete > req.max_delete {
+        return Err(Error::usage(
+            format!(
+                "refusing to delete {} objects from s3://{}/{} (more than --max-delete {})",
+                totals.to_delete, req.bucket, req.prefix, req.max_delete
+            ),
+            "check --content-dir and --prefix with --dry-run, then raise --max-delete if the deletions are intended",
+        ));
+    }
+
+    let mut report = SyncReport {
+        schema: crate::report::SCHEMA,
+        command: "sync-images",
+        dry_run: req.dry_run,
+        bucket: req.bucket.clone(),
+        prefix: req.prefix.clone(),
+        content_dir: req.content_dir.display().to_string(),
+        interrupted: false,
+        totals,
+        uploads,
+        deletes,
+        failures,
+        warnings: w.warnings,
+        elapsed_ms: 0,
+    };
+    if req.dry_run {
+        cache.save();
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        return Ok(report);
+    }
+
+    // Upload: bounded concurrency; Ctrl-C stops new uploads and lets in-flight ones settle.
+    let bar = out.bytes_bar(report.totals.to_upload_bytes, report.totals.to_upload);
+    let sem = Arc::new(tokio::sync::Semaphore::new(req.concurrency));
+    let mut set = tokio::task::JoinSet::new();
+    let mut next = 0usize;
+    let mut in_flight = 0usize;
+    loop {
+        while next < plan_idx.len() && in_flight < req.concurrency && !cancel.load(Ordering::SeqCst)
+        {
+            let permit = sem.clone().acquire_owned().await.expect("semaphore open");
+            let ui = next;
+            let f = files[plan_idx[ui]].clone();
+            let known = etags[plan_idx[ui]].clone();
+            let key = report.uploads[ui].key.clone();
+            let (s3, bucket, meta) = (s3.clone(), req.bucket.clone(), req.meta.clone());
+            set.spawn(async move {
+                let r =
+                    upload::upload(&s3, &bucket, &key, f.path.clone(), f.size, known, &meta).await;
+                drop(permit);
+                (ui, f, r)
+            });
+            next += 1;
+            in_flight += 1;
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        in_flight -= 1;
+        let (ui, f, r) = joined.map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        match r {
+            Ok(u) => {
+                report.uploads[ui].done = true;
+                report.totals.uploaded += 1;
+                report.totals.uploaded_bytes += f.size;
+                if u.verified {
+                    report.totals.verified += 1;
+                } else {
+                    report.warnings.push(Skipped {
+                        path: report.uploads[ui].key.clone(),
+                        reason:
+                            "uploaded, but the server's ETag differs from the local MD5 (SSE-KMS?)"
+                                .into(),
+                    });
+                }
+                cache.put(&f.rel, (f.size, f.stamp), u.etag);
+            }
+            Err(e) => {
+                report.totals.failed += 1;
+                report.failures.push(Skipped {
+                    path: f.path.display().to_string(),
+                    reason: format!("upload to {} failed: {e}", report.uploads[ui].key),
+                });
+            }
+        }
+        bar.inc(f.size);
+        bar.set_message(format!(
+            "{}/{} files",
+            report.totals.uploaded + report.totals.failed,
+            report.totals.to_upload
+        ));
+    }
+    bar.finish_and_clear();
+    if cancel.load(Ordering::SeqCst) {
+        report.interrupted = true;
+    } else if !report.deletes.is_empty() {
+        report.totals.deleted =
+            delete(s3, &req.bucket, &report.deletes, &mut report.failures).await;
+    }
+    cache.save();
+    report.totals.failed = report.failures.len() as u64;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// DeleteObjects in batches of 1,000; returns how many were deleted.
+async fn delete(s3: &Client, bucket: &str, keys: &[String], failures: &mut Vec<Skipped>) -> u64 {
+    let mut deleted = 0;
+    for chunk in keys.chunks(1000) {
+        let objects: Vec<ObjectIdentifier> = chunk
+            .iter()
+            .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+            .collect();
+        let del = match Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+        {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(Skipped {
+                    path: chunk[0].clone(),
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        match s3.delete_objects().bucket(bucket).delete(del).send().await {
+            Ok(r) => {
+                let errs = r.errors();
+                deleted += (chunk.len() - errs.len()) as u64;
+                for e in errs {
+                    failures.push(Skipped {
+                        path: e.key().unwrap_or("").to_string(),
+                        reason: format!(
+                            "delete failed: {} {}",
+                            e.code().unwrap_or(""),
+                            e.message().unwrap_or("")
+                        ),
+                    });
+                }
+            }
+            Err(e) => failures.push(Skipped {
+                path: chunk[0].clone(),
+                reason: format!(
+                    "delete of {} objects failed: {}",
+                    chunk.len(),
+                    crate::aws::describe(&e)
+                ),
+            }),
+        }
+    }
+    deleted
+}

@@ -1,0 +1,359 @@
+//! Real S3 API servers on loopback for the tests: moto (`moto_server`, also the RDS API) and
+//! SeaweedFS (`weed mini`, which verifies Content-MD5). One server of each kind is shared by the
+//! tests running at the same time and stopped (its whole process group) when the last of them
+//! drops its handle; a watchdog in the group stops it too if the test process dies.
+//! A tiny HTTP/1.1 client reads objects back without going through the code under test.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Moto,
+    Seaweed,
+}
+
+pub struct Server {
+    pub endpoint: String,
+    child: Child,
+    watchdog: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Signal exactly the processes we started (never a process group).
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = self.watchdog.kill();
+        let _ = self.watchdog.wait();
+    }
+}
+
+static MOTO: Mutex<Weak<Server>> = Mutex::new(Weak::new());
+static SEAWEED: Mutex<Weak<Server>> = Mutex::new(Weak::new());
+
+fn free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+fn pick_base(span: u16, grpc: bool) -> u16 {
+    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    loop {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let base = 20000 + ((x >> 33) % 20000) as u16;
+        let ok = (0..span).all(|i| free(base + i) && (!grpc || free(base + i + 10000)));
+        if ok {
+            return base;
+        }
+    }
+}
+
+fn start(kind: Kind) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, args): (u16, Vec<String>) = match kind {
+        Kind::Moto => {
+            let p = pick_base(1, false);
+            (
+                p,
+                vec![
+                    "moto_server".into(),
+                    "-H".into(),
+                    "127.0.0.1".into(),
+                    "-p".into(),
+                    p.to_string(),
+                ],
+            )
+        }
+        Kind::Seaweed => {
+            let b = pick_base(5, true);
+            (
+                b + 3,
+                vec![
+                    "weed".into(),
+                    "mini".into(),
+                    format!("-dir={}", dir.path().display()),
+                    "-ip=127.0.0.1".into(),
+                    "-ip.bind=127.0.0.1".into(),
+                    format!("-master.port={b}"),
+                    format!("-volume.port={}", b + 1),
+                    format!("-filer.port={}", b + 2),
+                    format!("-s3.port={}", b + 3),
+                    format!("-admin.port={}", b + 4),
+                    "-admin.ui=false".into(),
+                    "-webdav=false".into(),
+                    "-s3.port.iceberg=0".into(),
+                    "-s3.port.lance=0".into(),
+                ],
+            )
+        }
+    };
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    let child = Command::new(&args[0])
+        .args(&args[1..])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {} (install it: see .ci/run): {e}", args[0]));
+    // Stops the server if this test process dies without dropping the handle.
+    let watchdog = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "while kill -0 {me} 2>/dev/null && kill -0 {srv} 2>/dev/null; do sleep 1; done; kill {srv} 2>/dev/null",
+                me = std::process::id(),
+                srv = child.id()
+            ),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start watchdog");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let server = Server {
+        endpoint,
+        child,
+        watchdog,
+        _dir: dir,
+    };
+    loop {
+        if let Ok((status, _, _)) = http("GET", &format!("{}/", server.endpoint), &[]) {
+            if status < 500 || kind == Kind::Moto {
+                // SeaweedFS answers before its filer is ready; a bucket PUT proves it is.
+                if kind == Kind::Moto || try_bucket(&server.endpoint) {
+                    return server;
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            let log =
+                std::fs::read_to_string(server._dir.path().join("server.log")).unwrap_or_default();
+            panic!("{kind:?} did not start on {}:\n{log}", server.endpoint);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn try_bucket(endpoint: &str) -> bool {
+    let b = format!("probe-{}", std::process::id());
+    matches!(
+        http("PUT", &format!("{endpoint}/{b}"), &[]),
+        Ok((200, _, _))
+    )
+}
+
+/// The shared server of `kind`, started if none runs. Panics when its binary is missing (so a
+/// missing install fails the suite instead of skipping it).
+pub fn server(kind: Kind) -> Arc<Server> {
+    let slot = match kind {
+        Kind::Moto => &MOTO,
+        Kind::Seaweed => &SEAWEED,
+    };
+    let mut g = slot.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = g.upgrade() {
+        return s;
+    }
+    let s = Arc::new(start(kind));
+    *g = Arc::downgrade(&s);
+    s
+}
+
+static BUCKETS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A new, uniquely named bucket on the server.
+pub fn bucket(s: &Server) -> String {
+    let n = BUCKETS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let name = format!("gm-test-{}-{n}", std::process::id());
+    let (st, _, body) = http("PUT", &format!("{}/{name}", s.endpoint), &[]).unwrap();
+    assert!(
+        st == 200,
+        "create bucket {name}: {st} {}",
+        String::from_utf8_lossy(&body)
+    );
+    name
+}
+
+/// Percent-encodes a key for a URL path (keeps '/').
+pub fn enc(key: &str) -> String {
+    let mut o = String::new();
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+/// A minimal HTTP/1.1 request: (status, lowercase headers, body).
+#[allow(clippy::type_complexity)]
+pub fn http(
+    method: &str,
+    url: &str,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut s = TcpStream::connect(host)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        s,
+        // moto refuses some anonymous calls; it does not check signatures, so any
+        // well-formed SigV4 header passes. SeaweedFS without IAM ignores it.
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )?;
+    s.write_all(body)?;
+    // Read the head, then exactly Content-Length bytes (or chunks, or to EOF): some servers
+    // keep the connection open despite "Connection: close".
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 65536];
+    let split = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::other(
+                "connection closed before the header end",
+            ));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let clen: Option<usize> = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok());
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    if method == "HEAD" || status == 204 || status == 304 {
+        body.clear();
+    } else if let Some(n) = clen {
+        while body.len() < n {
+            let r = s.read(&mut buf)?;
+            if r == 0 {
+                break;
+            }
+            body.extend_from_slice(&buf[..r]);
+        }
+        body.truncate(n);
+    } else if chunked {
+        while !body.ends_with(b"0\r\n\r\n") {
+            let r = s.read(&mut buf)?;
+            if r == 0 {
+                break;
+            }
+            body.extend_from_slice(&buf[..r]);
+        }
+        body = dechunk(&body);
+    } else {
+        s.read_to_end(&mut body)?;
+    }
+    Ok((status, headers, body))
+}
+
+fn dechunk(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let Some(e) = b[i..].windows(2).position(|w| w == b"\r\n") else {
+            break;
+        };
+        let line = String::from_utf8_lossy(&b[i..i + e]).to_string();
+        let n = usize::from_str_radix(line.split(';').next().unwrap().trim(), 16).unwrap_or(0);
+        i += e + 2;
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[i..(i + n).min(b.len())]);
+        i += n + 2;
+    }
+    out
+}
+
+/// GET an object: (status, header lookup, body).
+pub fn get_object(s: &Server, bucket: &str, key: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    http("GET", &format!("{}/{bucket}/{}", s.endpoint, enc(key)), &[]).unwrap()
+}
+
+pub fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Every key in the bucket (ListObjectsV2 pages parsed crudely from the XML).
+pub fn keys(s: &Server, bucket: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut url = format!("{}/{bucket}?list-type=2", s.endpoint);
+        if let Some(t) = &token {
+            url.push_str(&format!("&continuation-token={}", enc(t)));
+        }
+        let (st, _, body) = http("GET", &url, &[]).unwrap();
+        assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
+        let xml = String::from_utf8_lossy(&body).to_string();
+        for part in xml.split("<Key>").skip(1) {
+            let k = part.split("</Key>").next().unwrap();
+            all.push(unxml(k));
+        }
+        token = xml
+            .split("<NextContinuationToken>")
+            .nth(1)
+            .and_then(|p| p.split("</NextContinuationToken>").next())
+            .map(unxml);
+        if token.is_none() {
+            break;
+        }
+    }
+    all.sort();
+    all
+}
+
+fn unxml(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// Deletes one object directly (to simulate a missing image).
+pub fn delete_object(s: &Server, bucket: &str, key: &str) {
+    let (st, _, _) = http(
+        "DELETE",
+        &format!("{}/{bucket}/{}", s.endpoint, enc(key)),
+        &[],
+    )
+    .unwrap();
+    assert!(st == 204 || st == 200, "delete {key}: {st}");
+}
