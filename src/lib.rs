@@ -16,6 +16,7 @@ pub mod plan;
 pub mod report;
 pub mod rewrite;
 pub mod scan;
+pub mod snapshot;
 pub mod sync;
 
 use cli::{Cli, Command, DbArgs, RunsCommand};
@@ -40,6 +41,174 @@ pub fn interrupt_flag(out: &Output, what: &'static str) -> Arc<AtomicBool> {
         }
     });
     flag
+}
+
+async fn snapshot_cmd(a: cli::SnapshotArgs, out: &Output) -> Result<u8> {
+    use snapshot::Source;
+    let db_given = a.db.db.is_some() || a.db.ghost_config.is_some();
+    let target = if db_given {
+        Some(resolve_db(&a.db)?.0)
+    } else {
+        None
+    };
+    let timeout = Duration::from_secs(a.db.connect_timeout);
+    if a.cluster.is_none()
+        && a.instance.is_none()
+        && let Some(Target::Sqlite { path }) = &target
+    {
+        if a.list || a.resume || a.id.is_some() {
+            return Err(Error::usage(
+                "--list, --resume and --id are for RDS snapshots; this is a SQLite database",
+                "use --out PATH to choose where the SQLite backup goes",
+            ));
+        }
+        let out_path = a
+            .out
+            .clone()
+            .unwrap_or_else(|| snapshot::sqlite::default_out(path));
+        let mut b = snapshot::sqlite::backup(path, &out_path).await?;
+        let detail = serde_json::json!({"kind": "sqlite", "backup": b.backup, "bytes": b.bytes});
+        // Recording is best effort: a writer holding the database must not cost the backup.
+        let recorded = async {
+            let mut conn = Target::Sqlite { path: path.clone() }
+                .connect(timeout)
+                .await?;
+            conn.raw("PRAGMA busy_timeout = 2000").await?;
+            journal::record_snapshot(&mut conn, &b.backup, &detail, &recorded_args()).await
+        };
+        match recorded.await {
+            Ok(id) => b.journal_run_id = id,
+            Err(e) => out.warn(&format!(
+                "backup kept, but not recorded in the journal: {e}"
+            )),
+        }
+        if out.json {
+            out.print_json(&b);
+        } else {
+            out.println(&format!(
+                    "SQLite backup written and checked (integrity_check: {}).\nsource: {}\nbackup: {}\nsize:   {} ({} posts)\ntime:   {:.1} s",
+                    b.integrity,
+                    b.source,
+                    b.backup,
+                    indicatif::HumanBytes(b.bytes),
+                    b.posts,
+                    b.elapsed_ms as f64 / 1000.0
+                ));
+        }
+        return Ok(exit::OK);
+    }
+    if a.out.is_some() {
+        return Err(Error::usage(
+            "--out is for SQLite backups; RDS snapshots stay in AWS",
+            "drop --out, or point --db at the SQLite database",
+        ));
+    }
+    let max = if a.instance.is_some() { 255 } else { 63 };
+    if let Some(id) = &a.id {
+        snapshot::validate_id(id, max)?;
+    }
+    let tags = snapshot::parse_tags(&a.tags)?;
+    if !(a.poll_interval > 0.0 && a.poll_interval <= 600.0) {
+        return Err(Error::usage(
+            format!("--poll-interval {} is out of range", a.poll_interval),
+            "give seconds between 0.1 and 600, e.g. --poll-interval 5",
+        ));
+    }
+    let host = match &target {
+        Some(Target::Mysql { opts, .. }) => Some(opts.get_host().to_string()),
+        _ => None,
+    };
+    let explicit = match (&a.cluster, &a.instance) {
+        (Some(c), _) => Some(Source::Cluster(c.clone())),
+        (None, Some(i)) => Some(Source::Instance(i.clone())),
+        (None, None) => None,
+    };
+    if explicit.is_none() && host.is_none() {
+        return Err(Error::usage(
+            "nothing to snapshot: no --cluster, --instance, or MySQL database to find them from",
+            "pass --cluster ID (Aurora), --instance ID (RDS), or --db/--ghost-config naming the RDS endpoint; for SQLite pass --db PATH",
+        ));
+    }
+    let aws = aws::Aws::load(&a.aws).await?;
+    let rds = aws.rds();
+    let src = match explicit {
+        Some(s) => s,
+        None => {
+            let h = host.expect("checked above");
+            let s = snapshot::discover(&rds, &h).await?;
+            out.notice(&format!(
+                "{h} belongs to {} {}",
+                match s {
+                    Source::Cluster(_) => "Aurora cluster",
+                    Source::Instance(_) => "RDS instance",
+                },
+                s.id()
+            ));
+            s
+        }
+    };
+    if a.list {
+        let items = snapshot::list(&rds, &src).await?;
+        if out.json {
+            out.print_json(
+                &serde_json::json!({"schema": report::SCHEMA, "source": src, "snapshots": items}),
+            );
+        } else {
+            output::table::print_snapshots(out, &src, &items);
+        }
+        return Ok(exit::OK);
+    }
+    let req = snapshot::SnapshotRequest {
+        snapshot_id: a.id.clone(),
+        tags,
+        wait: !a.no_wait,
+        poll: Duration::from_secs_f64(a.poll_interval),
+        timeout: Duration::from_secs(a.timeout),
+    };
+    let cancel = interrupt_flag(
+        out,
+        "interrupted: stopping the wait (the snapshot itself goes on)",
+    );
+    let (mut rep, interrupted) = snapshot::run(&rds, &src, &req, a.resume, out, cancel).await?;
+    if interrupted {
+        out.warn(&format!(
+            "stopped waiting: snapshot {} is still being made by AWS ({}, {}%)",
+            rep.snapshot_id,
+            rep.status,
+            rep.percent_progress.unwrap_or(0)
+        ));
+        out.notice(&snapshot::resume_hint(&src, &rep.snapshot_id));
+        if out.json {
+            out.print_json(&rep);
+        }
+        return Ok(exit::INTERRUPTED);
+    }
+    if let Some(t) = &target {
+        // Record the snapshot in the journal when the database is reachable and has one.
+        match t.connect(timeout).await {
+            Ok(mut conn) => {
+                let detail = serde_json::to_value(&rep).unwrap_or_default();
+                match journal::record_snapshot(
+                    &mut conn,
+                    &rep.snapshot_id,
+                    &detail,
+                    &recorded_args(),
+                )
+                .await
+                {
+                    Ok(id) => rep.journal_run_id = id,
+                    Err(e) => out.warn(&format!("snapshot not recorded in the journal: {e}")),
+                }
+            }
+            Err(e) => out.warn(&format!("snapshot not recorded in the journal: {e}")),
+        }
+    }
+    if out.json {
+        out.print_json(&rep);
+    } else {
+        output::table::print_snapshot(out, &rep);
+    }
+    Ok(exit::OK)
 }
 
 async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
@@ -148,7 +317,8 @@ fn recorded_args() -> String {
 pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
     match cli.cmd {
         Command::SyncImages(a) => sync_images(a, out).await,
-        Command::Snapshot(_) | Command::Scan(_) | Command::Verify(_) => Err(Error::usage(
+        Command::Snapshot(a) => snapshot_cmd(a, out).await,
+        Command::Scan(_) | Command::Verify(_) => Err(Error::usage(
             "this subcommand is not built yet",
             "see README.md for the subcommands available",
         )),

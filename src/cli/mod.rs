@@ -247,6 +247,9 @@ pub struct SnapshotArgs {
     /// List the snapshots this tool made of the cluster or instance.
     #[arg(long)]
     pub list: bool,
+    /// Wait for the existing snapshot --id (after Ctrl-C or --timeout) instead of creating one.
+    #[arg(long, requires = "id")]
+    pub resume: bool,
     /// SQLite: where to write the backup (default: next to the database).
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,

@@ -292,6 +292,39 @@ pub async fn finish_run(
     Ok(())
 }
 
+/// Records a snapshot as a finished run of kind `snapshot` (only when the journal exists), so
+/// later steps of a runbook can show that one was taken.
+pub async fn record_snapshot(
+    conn: &mut Conn,
+    snapshot_id: &str,
+    detail: &serde_json::Value,
+    args: &str,
+) -> Result<Option<String>> {
+    if !check(conn).await? {
+        return Ok(None);
+    }
+    let id = new_run_id();
+    let at = now();
+    let identity = db_identity(conn).await?;
+    conn.exec(
+        &format!(
+            "INSERT INTO {RUNS} (id, kind, status, started_at, finished_at, tool_version, args, to_prefix, db_identity, counts) VALUES (?, 'snapshot', 'applied', ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        &[
+            P::S(&id),
+            P::S(&at),
+            P::S(&at),
+            P::S(env!("CARGO_PKG_VERSION")),
+            P::S(args),
+            P::S(snapshot_id),
+            P::S(&identity),
+            P::S(&detail.to_string()),
+        ],
+    )
+    .await?;
+    Ok(Some(id))
+}
+
 /// One journalled cell.
 pub struct Entry<'a> {
     pub table: &'a str,

@@ -175,6 +175,15 @@ pub async fn rollback(conn: &mut Conn, req: &RollbackRequest<'_>) -> Result<Roll
         ));
     }
     let run = super::get_run(conn, req.run_id).await?;
+    if run.kind == "snapshot" {
+        return Err(Error::usage(
+            format!(
+                "run {} records a snapshot, not a rewrite: there is nothing to roll back",
+                run.id
+            ),
+            "restore an RDS snapshot with `aws rds restore-db-cluster-from-snapshot`, or copy a SQLite backup over the stopped database",
+        ));
+    }
     preflight(conn, &run).await?;
     let tables = schema::discover(conn).await?;
     let mut report = RollbackReport {

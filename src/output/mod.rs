@@ -13,6 +13,7 @@ pub struct Output {
     pub json: bool,
     pub quiet: bool,
     progress: bool,
+    no_progress: bool,
     color: bool,
 }
 
@@ -29,6 +30,7 @@ impl Output {
             json: a.json,
             quiet: a.quiet,
             progress: !a.no_progress && !a.quiet && std::io::stderr().is_terminal(),
+            no_progress: a.no_progress,
             color,
         }
     }
@@ -39,6 +41,7 @@ impl Output {
             json: false,
             quiet: true,
             progress: false,
+            no_progress: true,
             color: false,
         }
     }
@@ -102,6 +105,12 @@ impl Output {
             .expect("static template"),
         );
         pb
+    }
+
+    /// True when progress should be written as plain lines (stderr is not a terminal, and
+    /// neither --quiet, --json nor --no-progress asked for silence).
+    pub fn plain_progress(&self) -> bool {
+        !self.progress && !self.quiet && !self.json && !self.no_progress
     }
 
     /// A byte-counting progress bar (files in the message) for uploads.

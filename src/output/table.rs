@@ -315,3 +315,64 @@ pub fn print_sync(out: &Output, r: &crate::report::sync::SyncReport) {
         r.elapsed_ms as f64 / 1000.0
     ));
 }
+
+/// The snapshot summary.
+pub fn print_snapshot(out: &Output, r: &crate::snapshot::SnapshotReport) {
+    let mut t = table(out, &["snapshot", ""]);
+    t.add_row(vec![Cell::new("id"), Cell::new(&r.snapshot_id)]);
+    t.add_row(vec![
+        Cell::new("of"),
+        Cell::new(format!("{} {}", r.source.kind(), r.source.id())),
+    ]);
+    t.add_row(vec![
+        Cell::new("arn"),
+        Cell::new(r.arn.as_deref().unwrap_or("-")),
+    ]);
+    t.add_row(vec![Cell::new("status"), Cell::new(&r.status)]);
+    if let Some(g) = r.allocated_storage_gib {
+        t.add_row(vec![
+            Cell::new("size"),
+            Cell::new(format!("{g} GiB allocated")),
+        ]);
+    }
+    t.add_row(vec![
+        Cell::new("time"),
+        Cell::new(format!("{:.1} s", r.elapsed_ms as f64 / 1000.0)),
+    ]);
+    if let Some(j) = &r.journal_run_id {
+        t.add_row(vec![
+            Cell::new("journal"),
+            Cell::new(format!("recorded as run {j}")),
+        ]);
+    }
+    out.println(&t.to_string());
+}
+
+/// The snapshots ghost-migrate made of a cluster or instance.
+pub fn print_snapshots(
+    out: &Output,
+    src: &crate::snapshot::Source,
+    items: &[crate::snapshot::SnapshotListItem],
+) {
+    if items.is_empty() {
+        out.println(&format!(
+            "No snapshots made by ghost-migrate of {}.",
+            src.id()
+        ));
+        return;
+    }
+    let mut t = table(out, &["snapshot", "status", "created", "progress", "size"]);
+    for i in items {
+        t.add_row(vec![
+            Cell::new(&i.snapshot_id),
+            Cell::new(&i.status),
+            Cell::new(i.created.as_deref().unwrap_or("-")),
+            Cell::new(i.percent_progress.map_or("-".into(), |p| format!("{p}%"))),
+            Cell::new(
+                i.allocated_storage_gib
+                    .map_or("-".into(), |g| format!("{g} GiB")),
+            ),
+        ]);
+    }
+    out.println(&t.to_string());
+}

@@ -116,30 +116,30 @@ impl HashCache {
         let id = crate::journal::sha256_hex(&canon.to_string_lossy());
         let path = cache_dir().map(|d| d.join(format!("etags-{}.tsv", &id[..16])));
         let mut old = HashMap::new();
-        if let (false, Some(p)) = (fresh, &path) {
-            if let Ok(text) = std::fs::read_to_string(p) {
-                for line in text.lines() {
-                    let f: Vec<&str> = line.split('\t').collect();
-                    if f.len() != 7 {
-                        continue;
-                    }
-                    let parsed = (|| {
-                        Some((
+        if let (false, Some(p)) = (fresh, &path)
+            && let Ok(text) = std::fs::read_to_string(p)
+        {
+            for line in text.lines() {
+                let f: Vec<&str> = line.split('\t').collect();
+                if f.len() != 7 {
+                    continue;
+                }
+                let parsed = (|| {
+                    Some((
+                        (
+                            f[1].parse().ok()?,
                             (
-                                f[1].parse().ok()?,
-                                (
-                                    f[2].parse().ok()?,
-                                    f[3].parse().ok()?,
-                                    f[4].parse().ok()?,
-                                    f[5].parse().ok()?,
-                                ),
+                                f[2].parse().ok()?,
+                                f[3].parse().ok()?,
+                                f[4].parse().ok()?,
+                                f[5].parse().ok()?,
                             ),
-                            f[6].to_string(),
-                        ))
-                    })();
-                    if let Some(v) = parsed {
-                        old.insert(unescape(f[0]), v);
-                    }
+                        ),
+                        f[6].to_string(),
+                    ))
+                })();
+                if let Some(v) = parsed {
+                    old.insert(unescape(f[0]), v);
                 }
             }
         }

@@ -3,6 +3,8 @@
 mod common;
 mod crash;
 mod journal;
+mod rdsproxy;
 mod rewrite;
 mod s3server;
+mod snapshot;
 mod sync;

@@ -128,13 +128,11 @@ fn start(kind: Kind) -> Server {
         _dir: dir,
     };
     loop {
-        if let Ok((status, _, _)) = http("GET", &format!("{}/", server.endpoint), &[]) {
-            if status < 500 || kind == Kind::Moto {
-                // SeaweedFS answers before its filer is ready; a bucket PUT proves it is.
-                if kind == Kind::Moto || try_bucket(&server.endpoint) {
-                    return server;
-                }
-            }
+        // SeaweedFS answers before its filer is ready; a bucket PUT proves it is.
+        if let Ok((status, _, _)) = http("GET", &format!("{}/", server.endpoint), &[])
+            && (kind == Kind::Moto || (status < 500 && try_bucket(&server.endpoint)))
+        {
+            return server;
         }
         if Instant::now() > deadline {
             let log =
