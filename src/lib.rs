@@ -18,6 +18,7 @@ pub mod rewrite;
 pub mod scan;
 pub mod snapshot;
 pub mod sync;
+pub mod verify;
 
 use cli::{Cli, Command, DbArgs, RunsCommand};
 use db::Target;
@@ -211,6 +212,51 @@ async fn snapshot_cmd(a: cli::SnapshotArgs, out: &Output) -> Result<u8> {
     Ok(exit::OK)
 }
 
+async fn verify_cmd(a: cli::VerifyArgs, out: &Output) -> Result<u8> {
+    sync::check_bucket(&a.bucket)?;
+    let prefix = sync::normalize_prefix(&a.prefix)?;
+    let (target, site) = resolve_db(&a.db)?;
+    if a.cdn_url.is_none() && site.is_none() {
+        out.warn("no site URL: only __GHOST_URL__ values are checked; pass --site-url or --ghost-config to include absolute and relative ones");
+    }
+    let content_dir = match (&a.content_dir, &a.db.ghost_config) {
+        (Some(d), _) => Some(d.clone()),
+        (None, Some(c)) => GhostConfig::load(c)?.content_path,
+        (None, None) => None,
+    };
+    let (mut conn, tables) =
+        rewrite::open_ghost(&target, Duration::from_secs(a.db.connect_timeout)).await?;
+    let aws = aws::Aws::load(&a.aws).await?;
+    let s3 = aws.s3();
+    let req = verify::VerifyRequest {
+        bucket: a.bucket,
+        prefix,
+        cdn_url: a.cdn_url,
+        content_dir,
+        http: a.http,
+        concurrency: a.concurrency as usize,
+    };
+    let r = verify::run(
+        &mut conn,
+        &tables,
+        target.display(),
+        site.as_ref(),
+        &req,
+        &s3,
+    )
+    .await?;
+    if out.json {
+        out.print_json(&r);
+    } else {
+        output::table::print_verify(out, &r);
+    }
+    Ok(if r.missing.is_empty() && r.http_problems.is_empty() {
+        exit::OK
+    } else {
+        exit::FOUND
+    })
+}
+
 async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
     sync::check_bucket(&a.bucket)?;
     let prefix = sync::normalize_prefix(&a.prefix)?;
@@ -318,10 +364,27 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
     match cli.cmd {
         Command::SyncImages(a) => sync_images(a, out).await,
         Command::Snapshot(a) => snapshot_cmd(a, out).await,
-        Command::Scan(_) | Command::Verify(_) => Err(Error::usage(
-            "this subcommand is not built yet",
-            "see README.md for the subcommands available",
-        )),
+        Command::Scan(a) => {
+            let (target, site) = resolve_db(&a.db)?;
+            let (mut conn, tables) =
+                rewrite::open_ghost(&target, Duration::from_secs(a.db.connect_timeout)).await?;
+            let inv = scan::inventory::inventory(
+                &mut conn,
+                &tables,
+                target.display(),
+                site.as_ref(),
+                a.all_text_columns,
+                a.examples,
+            )
+            .await?;
+            if out.json {
+                out.print_json(&inv);
+            } else {
+                output::table::print_scan(out, &inv);
+            }
+            Ok(exit::OK)
+        }
+        Command::Verify(a) => verify_cmd(a, out).await,
         Command::Rewrite(a) => {
             let (target, site) = resolve_db(&a.db)?;
             let (from, to) = rewrite::parse_prefixes(&a.from, &a.to, site.as_ref())?;

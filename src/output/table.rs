@@ -376,3 +376,108 @@ pub fn print_snapshots(
     }
     out.println(&t.to_string());
 }
+
+/// The scan inventory: groups by host and root, forms, columns, then suggested rewrites.
+pub fn print_scan(out: &Output, inv: &crate::scan::inventory::Inventory) {
+    out.println(&format!(
+        "URLs in {} (site: {})",
+        inv.database,
+        inv.site_url
+            .as_deref()
+            .unwrap_or("unknown; pass --site-url")
+    ));
+    let mut header = vec!["host", "path root", "occurrences"];
+    header.extend(Form::ALL.iter().map(|f| f.label()));
+    header.push("examples");
+    let mut t = table(out, &header);
+    for g in &inv.groups {
+        let mut row = vec![Cell::new(&g.host), Cell::new(&g.root), num(g.occurrences)];
+        row.extend(Form::ALL.iter().map(|f| num(g.forms.get(*f))));
+        row.push(Cell::new(g.examples.join(", ")));
+        t.add_row(row);
+    }
+    out.println(&t.to_string());
+    let mut header = vec!["table.column", "rows", "occurrences"];
+    header.extend(Form::ALL.iter().map(|f| f.label()));
+    let mut c = table(out, &header);
+    for col in &inv.columns {
+        let mut row = vec![
+            Cell::new(format!("{}.{}", col.table, col.column)),
+            num(col.rows),
+            num(col.occurrences),
+        ];
+        row.extend(Form::ALL.iter().map(|f| num(col.forms.get(*f))));
+        c.add_row(row);
+    }
+    out.println(&c.to_string());
+    if !inv.suggestions.is_empty() {
+        out.println("Suggested next steps:");
+        for s in &inv.suggestions {
+            out.println(&format!("  {s}"));
+        }
+    }
+}
+
+/// The verify result: counts, then missing objects by key with the posts that use them.
+pub fn print_verify(out: &Output, r: &crate::verify::VerifyReport) {
+    use crate::verify::MissingClass;
+    out.println(&format!(
+        "Checked {} references ({} distinct objects) matching {} against s3://{}/{}",
+        r.references, r.distinct_keys, r.matched, r.bucket, r.prefix
+    ));
+    out.println(&format!(
+        "present: {}   missing: {} ({} size variants)",
+        r.present,
+        r.missing.len(),
+        r.missing_size_variants
+    ));
+    if !r.missing.is_empty() {
+        let mut t = table(out, &["missing key", "why / fix", "referenced by"]);
+        for m in &r.missing {
+            let why = match m.class {
+                MissingClass::NotSynced => "local file exists: run sync-images",
+                MissingClass::Gone => {
+                    "no local file: the image is gone (restore it or edit the post)"
+                }
+                MissingClass::SizeVariant => {
+                    "size variant Ghost makes on request: sync content/images/size/ or resize behind the CDN"
+                }
+            };
+            let refs: Vec<String> = m
+                .referenced_by
+                .iter()
+                .map(|r| match (&r.post.slug, &r.post.status) {
+                    (Some(slug), Some(st)) => format!(
+                        "{} \"{}\" ({st}) {}.{}",
+                        slug,
+                        r.post.title.as_deref().unwrap_or(""),
+                        r.place.table,
+                        r.place.column
+                    ),
+                    _ => format!("{}#{} {}", r.place.table, r.place.id, r.place.column),
+                })
+                .collect();
+            t.add_row(vec![
+                Cell::new(&m.key),
+                Cell::new(why),
+                Cell::new(refs.join("\n")),
+            ]);
+        }
+        out.println(&t.to_string());
+    }
+    if r.http_checked > 0 {
+        out.println(&format!(
+            "HTTP: {} URLs checked, {} not 200",
+            r.http_checked,
+            r.http_problems.len()
+        ));
+        for p in &r.http_problems {
+            let what = match (p.status, &p.error) {
+                (Some(s), _) => s.to_string(),
+                (None, Some(e)) => e.clone(),
+                _ => "?".into(),
+            };
+            out.println(&format!("  {what}  {}", p.url));
+        }
+    }
+}

@@ -2,6 +2,8 @@
 //! batches by keyset pagination on the primary key, with a server-side pre-filter so only rows
 //! that can match leave the database. Read-only.
 
+pub mod inventory;
+
 use crate::db::schema::Table;
 use crate::db::{Conn, DbError, P};
 use crate::ghost::columns::{self, CellKind};

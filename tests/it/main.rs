@@ -8,3 +8,4 @@ mod rewrite;
 mod s3server;
 mod snapshot;
 mod sync;
+mod verify;

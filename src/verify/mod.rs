@@ -1,0 +1,276 @@
+//! `verify`: every image/media/file URL the database references (under the CDN prefix, or the
+//! site's own forms before a rewrite) mapped to its bucket key and checked against one listing
+//! of the bucket; missing objects reported by key and by post, with whether the file still
+//! exists locally. `--http` also asks the public URLs (HEAD, bounded concurrency).
+
+pub mod http;
+
+use crate::db::Conn;
+use crate::db::schema::Table;
+use crate::error::{Error, Result};
+use crate::plan::url::{MatchOptions, Prefix, Site, UrlMap};
+use crate::scan::inventory::{self, Place, PostRef, SiteMatchers};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// How the missing object can be fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingClass {
+    /// The file exists locally: run sync-images.
+    NotSynced,
+    /// No local file either (or no --content-dir given).
+    Gone,
+    /// A `size/wNNN/` variant: Ghost makes these on request; S3 cannot.
+    SizeVariant,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Referrer {
+    #[serde(flatten)]
+    pub place: Place,
+    #[serde(flatten)]
+    pub post: PostRef,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Missing {
+    pub key: String,
+    pub class: MissingClass,
+    pub local_file: Option<String>,
+    pub referenced_by: Vec<Referrer>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpProblem {
+    pub url: String,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub schema: u32,
+    pub command: &'static str,
+    pub database: String,
+    pub bucket: String,
+    pub prefix: String,
+    pub matched: String,
+    pub references: u64,
+    pub distinct_keys: u64,
+    pub present: u64,
+    pub missing: Vec<Missing>,
+    pub missing_size_variants: u64,
+    pub http_checked: u64,
+    pub http_problems: Vec<HttpProblem>,
+    pub elapsed_ms: u64,
+}
+
+/// What `verify` compares: the prefix URLs are matched with and the key they map to.
+pub struct VerifyRequest {
+    pub bucket: String,
+    pub prefix: String,
+    pub cdn_url: Option<String>,
+    pub content_dir: Option<PathBuf>,
+    pub http: bool,
+    pub concurrency: usize,
+}
+
+/// One reference: bucket key, public URL, place.
+struct Ref {
+    key: String,
+    rel: String,
+    url: Option<String>,
+    place: Place,
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+}
+
+/// Collects the references and checks them against the bucket listing.
+pub async fn run(
+    conn: &mut Conn,
+    tables: &BTreeMap<String, Table>,
+    database: String,
+    site: Option<&Site>,
+    req: &VerifyRequest,
+    s3: &aws_sdk_s3::Client,
+) -> Result<VerifyReport> {
+    let started = std::time::Instant::now();
+    let mut refs: Vec<Ref> = Vec::new();
+    let matched;
+    match &req.cdn_url {
+        Some(cdn) => {
+            let from = Prefix::parse("--cdn-url", cdn, None)?;
+            let Prefix::Absolute { path, .. } = &from else {
+                return Err(Error::usage(
+                    format!("--cdn-url {cdn:?} must be an absolute URL"),
+                    "give the CDN prefix, e.g. --cdn-url https://cdn.example.com/content/",
+                ));
+            };
+            let path = path.clone();
+            let to = Prefix::Absolute {
+                scheme: Some("https".into()),
+                host: "verify.invalid".into(),
+                port: None,
+                path: path.clone(),
+            };
+            let map = UrlMap::new(from, to, site, &MatchOptions::default())?;
+            matched = cdn.clone();
+            let cdn_base = cdn.trim_end_matches('/').to_string();
+            inventory::each_cell(conn, tables, false, |t, id, col, text| {
+                for o in map.find(text) {
+                    let rest = inventory::url_tail(text, o.end);
+                    let rel = percent_decode(&rest);
+                    if rel.is_empty() {
+                        continue;
+                    }
+                    refs.push(Ref {
+                        key: format!("{}{rel}", req.prefix),
+                        url: Some(format!(
+                            "{cdn_base}{}{}",
+                            if path.ends_with('/') { "/" } else { "" },
+                            rest
+                        )),
+                        rel,
+                        place: Place {
+                            table: t.table.clone(),
+                            id: id.to_string(),
+                            column: col.to_string(),
+                        },
+                    });
+                }
+            })
+            .await?;
+        }
+        None => {
+            let m = SiteMatchers::new(site);
+            matched = match site {
+                Some(s) => format!(
+                    "{}/content/(images|media|files)/ in every stored form",
+                    s.url.trim_end_matches('/')
+                ),
+                None => "__GHOST_URL__/content/(images|media|files)/".into(),
+            };
+            inventory::each_cell(conn, tables, false, |t, id, col, text| {
+                for f in inventory::find_all(&m, text) {
+                    let own = f.root != "other"
+                        && (site.is_some_and(|s| {
+                            let hp = match s.port {
+                                Some(p) => format!("{}:{p}", s.host),
+                                None => s.host.clone(),
+                            };
+                            f.host == hp
+                        }) || f.host == crate::plan::url::GHOST_URL
+                            || f.host == "(relative)");
+                    if !own || f.rest.is_empty() {
+                        continue;
+                    }
+                    let rel = format!(
+                        "{}{}",
+                        f.root.trim_start_matches("/content/"),
+                        percent_decode(&f.rest)
+                    );
+                    refs.push(Ref {
+                        key: format!("{}{rel}", req.prefix),
+                        rel,
+                        url: f.url.clone(),
+                        place: Place {
+                            table: t.table.clone(),
+                            id: id.to_string(),
+                            column: col.to_string(),
+                        },
+                    });
+                }
+            })
+            .await?;
+        }
+    }
+    let keys: BTreeSet<String> = refs.iter().map(|r| r.key.clone()).collect();
+    // One listing of the prefix (no HEAD per object).
+    let listing = crate::sync::list(s3, &req.bucket, std::slice::from_ref(&req.prefix)).await?;
+    let mut missing_map: BTreeMap<String, (String, BTreeSet<Place>)> = BTreeMap::new();
+    let mut present = 0u64;
+    for k in &keys {
+        if listing.contains_key(k) {
+            present += 1;
+        }
+    }
+    for r in &refs {
+        if !listing.contains_key(&r.key) {
+            missing_map
+                .entry(r.key.clone())
+                .or_insert_with(|| (r.rel.clone(), BTreeSet::new()))
+                .1
+                .insert(r.place.clone());
+        }
+    }
+    let mut missing = Vec::new();
+    let mut variants = 0;
+    for (key, (rel, places)) in missing_map {
+        let local = req
+            .content_dir
+            .as_ref()
+            .map(|d| d.join(&rel))
+            .filter(|p| p.is_file());
+        let class = if local.is_some() {
+            MissingClass::NotSynced
+        } else if rel.starts_with("images/size/") {
+            variants += 1;
+            MissingClass::SizeVariant
+        } else {
+            MissingClass::Gone
+        };
+        let mut referenced_by = Vec::new();
+        for p in places {
+            let post = inventory::post_of(conn, tables, &p).await;
+            referenced_by.push(Referrer { place: p, post });
+        }
+        missing.push(Missing {
+            key,
+            class,
+            local_file: local.map(|p| p.display().to_string()),
+            referenced_by,
+        });
+    }
+    let mut report = VerifyReport {
+        schema: crate::report::SCHEMA,
+        command: "verify",
+        database,
+        bucket: req.bucket.clone(),
+        prefix: req.prefix.clone(),
+        matched,
+        references: refs.len() as u64,
+        distinct_keys: keys.len() as u64,
+        present,
+        missing,
+        missing_size_variants: variants,
+        http_checked: 0,
+        http_problems: Vec::new(),
+        elapsed_ms: 0,
+    };
+    if req.http {
+        let urls: BTreeSet<String> = refs.iter().filter_map(|r| r.url.clone()).collect();
+        report.http_checked = urls.len() as u64;
+        report.http_problems = http::check(urls.into_iter().collect(), req.concurrency).await?;
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
