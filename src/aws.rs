@@ -128,19 +128,25 @@ where
     match e {
         aws_sdk_s3::error::SdkError::ServiceError(se) => {
             let m = se.err();
-            let code = match m.code() {
-                Some(c) => c.to_string(),
-                None => {
-                    let body = se
-                        .raw()
-                        .body()
-                        .bytes()
-                        .map(|b| String::from_utf8_lossy(&b[..b.len().min(300)]).to_string())
-                        .unwrap_or_default();
-                    format!("HTTP {} {body}", se.raw().status().as_u16())
-                }
+            let status = se.raw().status().as_u16();
+            let code = m
+                .code()
+                .map_or_else(|| format!("HTTP {status}"), str::to_string);
+            // Without a parsed message, show the start of the body (non-AWS servers, proxies).
+            let msg = match m.message() {
+                Some(x) => x.to_string(),
+                None => se
+                    .raw()
+                    .body()
+                    .bytes()
+                    .map(|b| {
+                        String::from_utf8_lossy(&b[..b.len().min(300)])
+                            .trim()
+                            .to_string()
+                    })
+                    .unwrap_or_default(),
             };
-            Some((code, m.message().unwrap_or("").to_string()))
+            Some((code, msg))
         }
         _ => None,
     }

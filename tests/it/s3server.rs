@@ -104,12 +104,13 @@ fn start(kind: Kind) -> Server {
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {} (install it: see .ci/run): {e}", args[0]));
-    // Stops the server if this test process dies without dropping the handle.
+    // Stops the server (SIGKILL: weed mini ignores SIGTERM) if this test process dies without
+    // dropping the handle.
     let watchdog = Command::new("sh")
         .args([
             "-c",
             &format!(
-                "while kill -0 {me} 2>/dev/null && kill -0 {srv} 2>/dev/null; do sleep 1; done; kill {srv} 2>/dev/null",
+                "while kill -0 {me} 2>/dev/null && kill -0 {srv} 2>/dev/null; do sleep 1; done; kill -9 {srv} 2>/dev/null",
                 me = std::process::id(),
                 srv = child.id()
             ),
