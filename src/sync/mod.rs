@@ -309,7 +309,7 @@ pub async fn run(
     };
     totals.only_in_bucket = if req.delete { 0 } else { extra.len() as u64 };
     totals.to_delete = deletes.len() as u64;
-    if req.delete && totals.to_delete > req.max_delete {
+    if req.delete && totals.to_delete > req.max_delete && !req.dry_run {
         return Err(Error::usage(
             format!(
                 "refusing to delete {} objects from s3://{}/{} (more than --max-delete {})",
@@ -335,6 +335,15 @@ pub async fn run(
         elapsed_ms: 0,
     };
     if req.dry_run {
+        if req.delete && report.totals.to_delete > req.max_delete {
+            report.warnings.push(Skipped {
+                path: format!("s3://{}/{}", req.bucket, req.prefix),
+                reason: format!(
+                    "{} deletions exceed --max-delete {}: the real run would refuse",
+                    report.totals.to_delete, req.max_delete
+                ),
+            });
+        }
         cache.save();
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         return Ok(report);

@@ -84,7 +84,7 @@ pub fn show(mut c: std::process::Command) -> Output {
     out
 }
 
-fn local_files(root: &Path) -> Vec<(String, PathBuf)> {
+pub fn local_files(root: &Path) -> Vec<(String, PathBuf)> {
     let mut v = Vec::new();
     for d in ["images", "media", "files"] {
         let base = root.join(d);
@@ -419,6 +419,15 @@ fn delete_is_guarded_and_dry_run_writes_nothing() {
     let o = ctx.sync(&root, &["--delete", "--max-delete", "2"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--max-delete"), "{}", stderr(&o));
+    assert_eq!(keys(&ctx.s, &ctx.bucket), before);
+    // A dry run over the guard lists them and warns instead of refusing.
+    let o = ctx.sync(&root, &["--delete", "--max-delete", "2", "--dry-run"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        json(&o)["warnings"]
+            .to_string()
+            .contains("exceed --max-delete 2")
+    );
     assert_eq!(keys(&ctx.s, &ctx.bucket), before);
     // Dry run lists them; then the real delete removes exactly them.
     let o = ctx.sync(&root, &["--delete", "--dry-run"]);

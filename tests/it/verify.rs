@@ -264,26 +264,11 @@ fn verify_http_reports_non_200_urls() {
     let (_d, db) = sqlite_copy();
     assert_eq!(ctx.sync(&root, &[]).status.code(), Some(0));
     // Point the images at a loopback "CDN" that serves all but one file.
-    let served: Vec<String> = {
-        let mut v = Vec::new();
-        let mut stack = vec![root.join("images")];
-        while let Some(p) = stack.pop() {
-            for e in std::fs::read_dir(&p).unwrap() {
-                let e = e.unwrap();
-                if e.file_type().unwrap().is_dir() {
-                    stack.push(e.path());
-                } else {
-                    v.push(format!(
-                        "/content/{}",
-                        e.path().strip_prefix(&root).unwrap().to_str().unwrap()
-                    ));
-                }
-            }
-        }
-        v.into_iter()
-            .filter(|p| !p.ends_with("/2026/11/gallery-1.jpg"))
-            .collect()
-    };
+    let served: Vec<String> = crate::sync::local_files(&root)
+        .into_iter()
+        .map(|(rel, _)| format!("/content/{rel}"))
+        .filter(|p| p.starts_with("/content/images/") && !p.ends_with("/2026/11/gallery-1.jpg"))
+        .collect();
     let base = http_server(served);
     let to = format!("{base}/content/images/");
     let o = run(&[
