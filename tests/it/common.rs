@@ -248,3 +248,20 @@ pub fn rows_differing(a: &Dump, b: &Dump) -> usize {
         .map(|(t, rows)| rows.iter().zip(&b[t]).filter(|(x, y)| x != y).count())
         .sum()
 }
+
+/// `rewrite --db DB --site-url SITE --from FROM --to TO` plus `extra`: the fixture's main job.
+pub fn rewrite_args<'a>(db: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "rewrite",
+        "--db",
+        db,
+        "--site-url",
+        SITE,
+        "--from",
+        FROM,
+        "--to",
+        TO,
+    ];
+    v.extend_from_slice(extra);
+    v
+}

@@ -46,22 +46,10 @@ fn inflate(db: &str, copies: usize) {
 }
 
 fn args(db: &str) -> Vec<String> {
-    [
-        "rewrite",
-        "--db",
-        db,
-        "--site-url",
-        SITE,
-        "--from",
-        FROM,
-        "--to",
-        TO,
-        "--yes",
-        "--no-progress",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    rewrite_args(db, &["--yes", "--no-progress"])
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn journal_runs(db: &str) -> (usize, usize) {

@@ -15,22 +15,6 @@ fn site_map() -> UrlMap {
     .unwrap()
 }
 
-fn rewrite_args<'a>(db: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "rewrite",
-        "--db",
-        db,
-        "--site-url",
-        SITE,
-        "--from",
-        FROM,
-        "--to",
-        TO,
-    ];
-    v.extend_from_slice(extra);
-    v
-}
-
 /// The whole story on one database: dry run, apply, checks on every cell, idempotence, rollback.
 pub fn full_story(db: &str) {
     let before = dump(db);

@@ -203,6 +203,22 @@ pub fn http(
     url: &str,
     body: &[u8],
 ) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    request(method, url, &[], "s3", body)
+}
+
+/// [`http`] with extra headers, signed (in form only) for `service` (moto routes by it).
+#[allow(clippy::type_complexity)]
+pub fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    service: &str,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -214,7 +230,7 @@ pub fn http(
         s,
         // moto refuses some anonymous calls; it does not check signatures, so any
         // well-formed SigV4 header passes. SeaweedFS without IAM ignores it.
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )?;
     s.write_all(body)?;

@@ -3,7 +3,7 @@
 
 use crate::common::{json, sqlite_copy, stderr};
 use crate::rdsproxy::{self, Mode};
-use crate::s3server::{Kind, Server, http, server};
+use crate::s3server::{Kind, Server, request, server};
 use crate::sync::show;
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -17,30 +17,17 @@ fn rds(s: &Server, params: &[(&str, &str)]) -> String {
     for (k, v) in params {
         body.push_str(&format!("&{k}={}", crate::s3server::enc(v)));
     }
-    let (st, _, b) = http_post(&s.endpoint, &body);
+    let (st, _, b) = request(
+        "POST",
+        &format!("{}/", s.endpoint),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "rds",
+        body.as_bytes(),
+    )
+    .unwrap();
     let text = String::from_utf8_lossy(&b).to_string();
     assert!(st == 200, "{params:?}: {st} {text}");
     text
-}
-
-fn http_post(endpoint: &str, body: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    // s3server::http sends no Content-Type; RDS needs a form POST, so build it by hand.
-    use std::io::{Read, Write};
-    let host = endpoint.strip_prefix("http://").unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "POST / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nAuthorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/rds/aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let st = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let _ = http; // the S3 helper stays the one for S3
-    (st, Vec::new(), raw[split + 4..].to_vec())
 }
 
 struct Rds {
@@ -509,19 +496,7 @@ fn ctrl_c_stops_waiting_and_leaves_the_snapshot() {
 fn sqlite_backup_is_consistent_while_a_writer_holds_a_transaction() {
     let (dir, db) = sqlite_copy();
     // Give the database a journal (a rewrite) so the snapshot is recorded there.
-    let o = crate::common::run(&[
-        "rewrite",
-        "--db",
-        &db,
-        "--site-url",
-        crate::common::SITE,
-        "--from",
-        crate::common::FROM,
-        "--to",
-        crate::common::TO,
-        "--yes",
-        "--json",
-    ]);
+    let o = crate::common::run(&crate::common::rewrite_args(&db, &["--yes", "--json"]));
     assert_eq!(o.status.code(), Some(0));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -1,7 +1,7 @@
 //! scan and verify on the Ghost fixtures, against a real S3 server (moto) and a loopback HTTP
 //! server that serves some files and 404s others.
 
-use crate::common::{FROM, SITE, TO, json, run, sqlite_copy, stderr};
+use crate::common::{FROM, SITE, json, rewrite_args, run, sqlite_copy, stderr};
 use crate::s3server::{Kind, delete_object};
 use crate::sync::{Ctx, content, show};
 use std::collections::BTreeMap;
@@ -26,19 +26,7 @@ fn check_scan_matches_dry_run(db: &str) {
         .find(|g| g["host"] == "127.0.0.1:2368" && g["root"] == "/content/images/")
         .expect("the site's image group")
         .clone();
-    let o = run(&[
-        "rewrite",
-        "--db",
-        db,
-        "--site-url",
-        SITE,
-        "--from",
-        FROM,
-        "--to",
-        TO,
-        "--dry-run",
-        "--json",
-    ]);
+    let o = run(&rewrite_args(db, &["--dry-run", "--json"]));
     let dry = json(&o);
     assert_eq!(group["occurrences"], dry["totals"]["occurrences"]);
     assert_eq!(
@@ -126,18 +114,7 @@ fn verify_after_sync_and_rewrite_names_exactly_the_missing_objects() {
     assert_eq!(o.status.code(), Some(1), "missing variants are a finding");
 
     // After rewriting images to the CDN: the CDN URLs are checked.
-    let o = run(&[
-        "rewrite",
-        "--db",
-        &db,
-        "--site-url",
-        SITE,
-        "--from",
-        FROM,
-        "--to",
-        TO,
-        "--yes",
-    ]);
+    let o = run(&rewrite_args(&db, &["--yes"]));
     assert_eq!(o.status.code(), Some(0));
     let cdn = [
         "--cdn-url",
