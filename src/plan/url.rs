@@ -236,7 +236,8 @@ impl Site {
             }),
         }
     }
-    fn host_port(&self) -> String {
+    /// `host` or `host:port`, as URLs spell it.
+    pub fn host_port(&self) -> String {
         host_port(&self.host, self.port)
     }
 }

@@ -119,10 +119,7 @@ pub fn find_all(m: &SiteMatchers, text: &str) -> Vec<Found> {
         for Occurrence { start, end, form } in map.find(text) {
             let rest = url_tail(text, end);
             let host = match (&m.site, form) {
-                (Some(s), _) => match s.port {
-                    Some(p) => format!("{}:{p}", s.host),
-                    None => s.host.clone(),
-                },
+                (Some(s), _) => s.host_port(),
                 (None, Form::GhostUrl) => GHOST_URL.to_string(),
                 (None, _) => "(relative)".to_string(),
             };
@@ -411,10 +408,7 @@ pub async fn inventory(
 /// /content/ paths (old domains, to the portable __GHOST_URL__ form).
 fn suggest(site: Option<&Site>, groups: &[Group]) -> Vec<String> {
     let mut out = Vec::new();
-    let own = site.map(|s| match s.port {
-        Some(p) => format!("{}:{p}", s.host),
-        None => s.host.clone(),
-    });
+    let own = site.map(Site::host_port);
     for g in groups.iter().filter(|g| g.root != "other") {
         let is_own = Some(&g.host) == own.as_ref() || g.host == GHOST_URL || g.host == "(relative)";
         if is_own {

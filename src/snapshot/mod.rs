@@ -456,7 +456,7 @@ pub async fn run(
         }
         out.notice(&format!(
             "snapshot {snap} of {} {} created",
-            kind_word(src),
+            src.kind(),
             src.id()
         ));
     }
@@ -483,7 +483,7 @@ pub async fn run(
                 ),
                 hint: Some(format!(
                     "look at the RDS events of {} {} and run snapshot again",
-                    kind_word(src),
+                    src.kind(),
                     src.id()
                 )),
             });
@@ -508,7 +508,7 @@ pub async fn run(
                     msg: format!("snapshot {snap} ended as {status}"),
                     hint: Some(format!(
                         "look at the RDS events of {} {} (aws rds describe-events), then run snapshot again",
-                        kind_word(src),
+                        src.kind(),
                         src.id()
                     )),
                 });
@@ -540,10 +540,6 @@ pub async fn run(
     bar.finish_and_clear();
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok((report, false))
-}
-
-fn kind_word(src: &Source) -> &'static str {
-    src.kind()
 }
 
 /// The command that resumes waiting for a snapshot being made.

@@ -8,7 +8,7 @@
 
 use md5::{Digest, Md5};
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Part size for multipart uploads and multipart ETags; files above it are uploaded in parts.
@@ -32,47 +32,41 @@ pub fn parts(size: u64) -> u64 {
     }
 }
 
-/// The ETag S3 will give this file when we upload it (no quotes).
-pub fn local_etag(path: &Path, size: u64) -> std::io::Result<String> {
+/// MD5 of `len` bytes of `path` from `offset` (an error if the file is shorter).
+pub fn md5_range(path: &Path, offset: u64, len: u64) -> std::io::Result<[u8; 16]> {
     let mut f = std::fs::File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    if parts(size) == 1 {
-        let mut h = Md5::new();
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
+    f.seek(SeekFrom::Start(offset))?;
+    let mut h = Md5::new();
+    let mut buf = vec![0u8; (1 << 20).min(len.max(1) as usize)];
+    let mut left = len;
+    while left > 0 {
+        let want = left.min(buf.len() as u64) as usize;
+        let n = f.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was read",
+            ));
         }
-        return Ok(hex::encode(h.finalize()));
+        h.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(h.finalize().into())
+}
+
+/// The ETag S3 will give this file of `size` bytes when we upload it (no quotes): the MD5 of
+/// the bytes, or the MD5 of the [`PART_SIZE`] parts' MD5s followed by `-N`.
+pub fn local_etag(path: &Path, size: u64) -> std::io::Result<String> {
+    let n = parts(size);
+    if n == 1 {
+        return Ok(hex::encode(md5_range(path, 0, size)?));
     }
     let mut outer = Md5::new();
-    let mut count = 0u64;
-    loop {
-        let mut part = Md5::new();
-        let mut left = PART_SIZE;
-        let mut any = false;
-        while left > 0 {
-            let want = buf.len().min(left as usize);
-            let n = f.read(&mut buf[..want])?;
-            if n == 0 {
-                break;
-            }
-            any = true;
-            part.update(&buf[..n]);
-            left -= n as u64;
-        }
-        if !any {
-            break;
-        }
-        outer.update(part.finalize());
-        count += 1;
-        if left > 0 {
-            break;
-        }
+    for i in 0..n {
+        let offset = i * PART_SIZE;
+        outer.update(md5_range(path, offset, PART_SIZE.min(size - offset))?);
     }
-    Ok(format!("{}-{count}", hex::encode(outer.finalize())))
+    Ok(format!("{}-{n}", hex::encode(outer.finalize())))
 }
 
 /// Compares a bucket ETag (quotes allowed) with the local one.

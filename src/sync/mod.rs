@@ -226,10 +226,15 @@ pub async fn run(
     // Compare: size first; same size needs the content hash (cached when the file is untouched).
     let mut cache = HashCache::open(&req.content_dir, req.rehash);
     let files = w.files;
+    let keys: Vec<String> = files
+        .iter()
+        .map(|f| format!("{}{}", req.prefix, f.rel))
+        .collect();
     let mut etags: Vec<Option<String>> = vec![None; files.len()];
+    let mut unreadable = vec![false; files.len()];
     let mut need_hash = Vec::new();
     for (i, f) in files.iter().enumerate() {
-        if let Some(r) = remote.get(&format!("{}{}", req.prefix, f.rel))
+        if let Some(r) = remote.get(&keys[i])
             && r.size == f.size
         {
             match cache.get(&f.rel, (f.size, f.stamp)) {
@@ -247,25 +252,26 @@ pub async fn run(
         for (i, r) in hashed {
             match r {
                 Ok(e) => etags[i] = Some(e),
-                Err(e) => failures.push(Skipped {
-                    path: files[i].path.display().to_string(),
-                    reason: format!("cannot read: {e}"),
-                }),
+                Err(e) => {
+                    unreadable[i] = true;
+                    failures.push(Skipped {
+                        path: files[i].path.display().to_string(),
+                        reason: format!("cannot read: {e}"),
+                    });
+                }
             }
         }
     }
-    let unreadable: HashSet<String> = failures.iter().map(|f| f.path.clone()).collect();
 
     let mut uploads = Vec::new();
     let mut plan_idx = Vec::new();
-    let mut local_keys = HashSet::with_capacity(files.len());
+    let local_keys: HashSet<&String> = keys.iter().collect();
     for (i, f) in files.iter().enumerate() {
-        let key = format!("{}{}", req.prefix, f.rel);
-        local_keys.insert(key.clone());
-        if unreadable.contains(&f.path.display().to_string()) {
+        if unreadable[i] {
             continue;
         }
-        let reason = match remote.get(&key) {
+        let key = &keys[i];
+        let reason = match remote.get(key) {
             None => Some(Reason::New),
             Some(r) if r.size != f.size => Some(Reason::SizeDiffers),
             Some(r) => {
@@ -288,7 +294,7 @@ pub async fn run(
                 totals.to_upload += 1;
                 totals.to_upload_bytes += f.size;
                 uploads.push(Upload {
-                    key,
+                    key: key.clone(),
                     size: f.size,
                     reason,
                     done: false,

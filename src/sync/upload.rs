@@ -2,13 +2,12 @@
 //! from disk; every request carries Content-MD5, so the server rejects a corrupted body instead
 //! of storing it. A failed multipart upload is aborted, leaving no orphaned parts behind.
 
-use super::etag::{PART_SIZE, local_etag, parts};
+use super::etag::{PART_SIZE, local_etag, md5_range, parts};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, StorageClass};
 use base64::Engine as _;
 use md5::{Digest, Md5};
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Headers every object gets.
@@ -44,27 +43,6 @@ fn corrupt_for_test(md5: &mut [u8]) {
     if cfg!(debug_assertions) && std::env::var_os("GHOST_MIGRATE_TEST_BAD_MD5").is_some() {
         md5[0] ^= 0xff;
     }
-}
-
-fn part_md5(path: &Path, offset: u64, len: u64) -> std::io::Result<[u8; 16]> {
-    let mut f = std::fs::File::open(path)?;
-    f.seek(SeekFrom::Start(offset))?;
-    let mut h = Md5::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = len;
-    while left > 0 {
-        let want = left.min(buf.len() as u64) as usize;
-        let n = f.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "file shrank while uploading",
-            ));
-        }
-        h.update(&buf[..n]);
-        left -= n as u64;
-    }
-    Ok(h.finalize().into())
 }
 
 async fn blocking<T: Send + 'static>(
@@ -202,7 +180,7 @@ async fn upload_parts(
         let offset = i * PART_SIZE;
         let len = PART_SIZE.min(size - offset);
         let p = path.to_path_buf();
-        let mut md5 = blocking(move || part_md5(&p, offset, len)).await?;
+        let mut md5 = blocking(move || md5_range(&p, offset, len)).await?;
         outer.update(md5);
         corrupt_for_test(&mut md5);
         let body = ByteStream::read_from()

@@ -162,6 +162,7 @@ pub async fn run(
         }
         None => {
             let m = SiteMatchers::new(site);
+            let own_host = site.map(Site::host_port);
             matched = match site {
                 Some(s) => format!(
                     "{}/content/(images|media|files)/ in every stored form",
@@ -172,13 +173,8 @@ pub async fn run(
             inventory::each_cell(conn, tables, false, |t, id, col, text| {
                 for f in inventory::find_all(&m, text) {
                     let own = f.root != "other"
-                        && (site.is_some_and(|s| {
-                            let hp = match s.port {
-                                Some(p) => format!("{}:{p}", s.host),
-                                None => s.host.clone(),
-                            };
-                            f.host == hp
-                        }) || f.host == crate::plan::url::GHOST_URL
+                        && (own_host.as_deref() == Some(f.host.as_str())
+                            || f.host == crate::plan::url::GHOST_URL
                             || f.host == "(relative)");
                     if !own || f.rest.is_empty() {
                         continue;
