@@ -1,17 +1,19 @@
 //! The rewrite command's engine: scan -> plan -> report (dry run) or apply + journal, one loop
 //! for both so the dry run's counts are what the real run does.
 
-use crate::apply::{self, CellWrite};
+use crate::apply::{self, CellWrite, RowWrite};
 use crate::db::schema::{self, Table};
 use crate::db::{Conn, Engine, Target};
 use crate::error::{Error, Result};
 use crate::journal::{self, Entry, Run, Writer};
 use crate::output::Output;
 use crate::plan::url::{Prefix, Site, UrlMap};
-use crate::plan::{self, Change};
+use crate::plan::{self, Change, Problem};
 use crate::report::{self, Report, Totals, UnknownColumn};
-use crate::scan::{self, Batches, TableScan};
+use crate::scan::{self, Batches, ScannedRow, TableScan};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A validated rewrite request (built from the flags by `lib.rs`).
@@ -73,8 +75,8 @@ pub async fn open_ghost(
     Ok((conn, tables))
 }
 
-struct Ctx<'a> {
-    map: &'a UrlMap,
+struct Ctx {
+    map: Arc<UrlMap>,
     needles: Vec<(String, bool)>,
     samples: usize,
     batch_size: u32,
@@ -82,6 +84,7 @@ struct Ctx<'a> {
 
 struct ApplyState {
     writer: Writer,
+    engine: Engine,
 }
 
 fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
@@ -122,96 +125,231 @@ async fn test_pause(table: &str) {
 #[cfg(not(debug_assertions))]
 async fn test_pause(_table: &str) {}
 
-/// Reads and plans one table; writes its changes when `apply` is given.
+/// What planning found in one cell.
+enum Outcome {
+    Unchanged,
+    /// A column outside the catalogue holds the old prefix this many times.
+    Unknown(u64),
+    Changed(Box<Planned>),
+    Problem(Problem),
+}
+
+/// A change, with what applying it needs: the guard value of the old text and the SHA-256 of
+/// the new one (computed only when applying).
+struct Planned {
+    change: Change,
+    guard: String,
+    new_sha256: String,
+}
+
+struct PlannedRow {
+    id: String,
+    unresolved: u64,
+    cells: Vec<Outcome>,
+}
+
+/// Plans a batch of rows: pure CPU work, run on a blocking thread while the connection reads
+/// the next batch or writes the previous one.
+fn plan_rows(
+    map: &UrlMap,
+    t: &TableScan,
+    rows: Vec<ScannedRow>,
+    apply: Option<Engine>,
+) -> Vec<PlannedRow> {
+    rows.into_iter()
+        .map(|(id, values)| {
+            let mut unresolved = 0;
+            let mut cells = Vec::with_capacity(values.len());
+            for (col, v) in t.columns.iter().zip(values) {
+                let Some(v) = v else {
+                    cells.push(Outcome::Unchanged);
+                    continue;
+                };
+                unresolved += map.unresolved_ghost(&v);
+                if !t.catalogued {
+                    cells.push(match map.find(&v).len() as u64 {
+                        0 => Outcome::Unchanged,
+                        n => Outcome::Unknown(n),
+                    });
+                    continue;
+                }
+                cells.push(match plan::plan_cell(map, &t.table, col, &id, v) {
+                    Ok(None) => Outcome::Unchanged,
+                    Ok(Some(change)) => {
+                        let (guard, new_sha256) = match apply {
+                            Some(engine) => (
+                                crate::db::guard_value(engine, &change.before).into_owned(),
+                                journal::sha256_hex(&change.after),
+                            ),
+                            None => Default::default(),
+                        };
+                        Outcome::Changed(Box::new(Planned {
+                            change,
+                            guard,
+                            new_sha256,
+                        }))
+                    }
+                    Err(p) => Outcome::Problem(p),
+                });
+            }
+            PlannedRow {
+                id,
+                unresolved,
+                cells,
+            }
+        })
+        .collect()
+}
+
+/// Reads and plans one table; writes its changes when `apply` is given. Three stages overlap:
+/// the connection reads batch N+1 while a blocking thread plans batch N, and writes batch N
+/// while batch N+1 is planned.
 async fn pass_table(
     conn: &mut Conn,
     t: &TableScan,
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     report: &mut Report,
     mut apply: Option<&mut ApplyState>,
 ) -> Result<()> {
     let mut batches = Batches::new(t, &ctx.needles, ctx.batch_size);
-    while let Some(rows) = batches.next(conn).await? {
-        if apply.is_some() {
-            test_pause(&t.table).await;
+    let shared = Arc::new(t.clone());
+    let engine = apply.as_ref().map(|a| a.engine);
+    let mut planning: Option<tokio::task::JoinHandle<Vec<PlannedRow>>> = None;
+    loop {
+        let next = batches.next(conn).await?;
+        let planned = match planning.take() {
+            Some(h) => Some(h.await.map_err(|e| {
+                Error::Io(std::io::Error::other(format!(
+                    "planning a batch of {} failed: {e}",
+                    t.table
+                )))
+            })?),
+            None => None,
+        };
+        let last = next.is_none();
+        if let Some(rows) = next {
+            let (map, scan) = (ctx.map.clone(), shared.clone());
+            planning = Some(tokio::task::spawn_blocking(move || {
+                plan_rows(&map, &scan, rows, engine)
+            }));
         }
-        for (id, values) in &rows {
-            let mut changes: Vec<Change> = Vec::new();
-            for (col, v) in t.columns.iter().zip(values) {
-                let Some(v) = v else { continue };
-                report.unresolved_ghost_url += ctx.map.unresolved_ghost(v);
-                if !t.catalogued {
-                    let n = ctx.map.find(v).len() as u64;
-                    if n > 0 {
-                        let u = unknown_entry(report, &t.table, &col.name);
-                        u.rows += 1;
-                        u.occurrences += n;
-                    }
+        if let Some(planned) = &planned {
+            record(t, ctx, report, &planned);
+            if let Some(state) = apply.as_deref_mut()
+                && report.problems.is_empty()
+            {
+                test_pause(&t.table).await;
+                write_batch(conn, t, state, report, planned).await?;
+            }
+        }
+        if last && planning.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// Adds a planned batch to the report.
+fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow]) {
+    for row in planned {
+        report.unresolved_ghost_url += row.unresolved;
+        let mut changed = false;
+        for (col, o) in t.columns.iter().zip(&row.cells) {
+            match o {
+                Outcome::Unknown(n) => {
+                    let u = unknown_entry(report, &t.table, &col.name);
+                    u.rows += 1;
+                    u.occurrences += n;
                     continue;
                 }
-                let c = report.column_mut(&t.table, &col.name, col.kind);
-                c.rows_scanned += 1;
-                match plan::plan_cell(ctx.map, &t.table, col, id, v) {
-                    Ok(None) => {}
-                    Ok(Some(ch)) => {
-                        c.rows_changed += 1;
-                        c.occurrences += ch.counts.total();
-                        c.forms.merge(&ch.counts);
-                        if c.samples.len() < ctx.samples
-                            && let Some(first) = ctx.map.find(v).first()
-                        {
-                            c.samples.push(report::sample(
-                                id,
-                                v,
-                                first,
-                                ctx.map.replacement(first.form),
-                            ));
-                        }
-                        report.totals.cells_changed += 1;
-                        report.totals.occurrences += ch.counts.total();
-                        report.totals.forms.merge(&ch.counts);
-                        changes.push(ch);
+                Outcome::Unchanged if !t.catalogued => continue,
+                _ => {}
+            }
+            let c = report.column_mut(&t.table, &col.name, col.kind);
+            c.rows_scanned += 1;
+            match o {
+                Outcome::Changed(p) => {
+                    let ch = &p.change;
+                    c.rows_changed += 1;
+                    c.occurrences += ch.counts.total();
+                    c.forms.merge(&ch.counts);
+                    if c.samples.len() < ctx.samples
+                        && let Some(first) = ctx.map.find(&ch.before).first()
+                    {
+                        c.samples.push(report::sample(
+                            &row.id,
+                            &ch.before,
+                            first,
+                            ctx.map.replacement(first.form),
+                        ));
                     }
-                    Err(p) => report.problems.push(p),
+                    report.totals.cells_changed += 1;
+                    report.totals.occurrences += ch.counts.total();
+                    report.totals.forms.merge(&ch.counts);
+                    changed = true;
                 }
+                Outcome::Problem(p) => report.problems.push(p.clone()),
+                Outcome::Unchanged | Outcome::Unknown(_) => {}
             }
-            if changes.is_empty() {
-                continue;
-            }
+        }
+        if changed {
             report.totals.rows_changed += 1;
             if t.table == "settings" || t.table == "custom_theme_settings" {
                 report.settings_changed = true;
             }
-            if let Some(state) = apply.as_deref_mut()
-                && report.problems.is_empty()
-            {
-                let cells: Vec<CellWrite> = changes
-                    .iter()
-                    .map(|c| CellWrite {
-                        column: &c.column,
-                        old: &c.before,
-                        new: &c.after,
-                    })
-                    .collect();
-                let t0 = Instant::now();
-                apply::update_row(conn, &t.table, &t.pk, id, &cells).await?;
-                report.timings.update_ms += t0.elapsed().as_micros() as u64;
-                let entries: Vec<Entry> = changes
-                    .iter()
-                    .map(|c| Entry {
-                        table: &t.table,
-                        row_id: id,
-                        column: &c.column,
-                        old: &c.before,
-                        new_sha256: journal::sha256_hex(&c.after),
-                    })
-                    .collect();
-                let t0 = Instant::now();
-                state.writer.write(conn, &entries).await?;
-                report.timings.journal_ms += t0.elapsed().as_micros() as u64;
-            }
         }
     }
+}
+
+fn changed(row: &PlannedRow) -> impl Iterator<Item = &Planned> {
+    row.cells.iter().filter_map(|o| match o {
+        Outcome::Changed(p) => Some(p.as_ref()),
+        _ => None,
+    })
+}
+
+/// Writes a planned batch: guarded multi-row UPDATEs, then its journal rows.
+async fn write_batch(
+    conn: &mut Conn,
+    t: &TableScan,
+    state: &mut ApplyState,
+    report: &mut Report,
+    planned: &[PlannedRow],
+) -> Result<()> {
+    let rows: Vec<RowWrite> = planned
+        .iter()
+        .map(|row| RowWrite {
+            id: &row.id,
+            cells: changed(row)
+                .map(|p| CellWrite {
+                    column: &p.change.column,
+                    new: &p.change.after,
+                    guard: Cow::Borrowed(&p.guard),
+                })
+                .collect(),
+        })
+        .filter(|r| !r.cells.is_empty())
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let t0 = Instant::now();
+    apply::write_rows(conn, &t.table, &t.pk, &rows).await?;
+    report.timings.update_ms += t0.elapsed().as_micros() as u64;
+    let entries: Vec<Entry> = planned
+        .iter()
+        .flat_map(|row| {
+            changed(row).map(|p| Entry {
+                table: &t.table,
+                row_id: &row.id,
+                column: &p.change.column,
+                old: &p.change.before,
+                new_sha256: &p.new_sha256,
+            })
+        })
+        .collect();
+    let t0 = Instant::now();
+    state.writer.write(conn, &entries).await?;
+    report.timings.journal_ms += t0.elapsed().as_micros() as u64;
     Ok(())
 }
 
@@ -239,7 +377,7 @@ fn unknown_entry<'r>(report: &'r mut Report, table: &str, column: &str) -> &'r m
 async fn pass(
     conn: &mut Conn,
     scope: &scan::Scope,
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     report: &mut Report,
     out: &Output,
     mut apply: Option<&mut ApplyState>,
@@ -345,7 +483,7 @@ pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
         }
     }
     let ctx = Ctx {
-        map: &req.map,
+        map: Arc::new(req.map.clone()),
         needles: req.map.needles(),
         samples: req.samples,
         batch_size: req.batch_size,
@@ -400,7 +538,7 @@ async fn apply_all(
     conn: &mut Conn,
     req: &RewriteRequest,
     scope: &scan::Scope,
-    ctx: &Ctx<'_>,
+    ctx: &Ctx,
     out: &Output,
 ) -> Result<Report> {
     journal::ensure(conn).await?;
@@ -443,6 +581,7 @@ async fn apply_all(
         journal::begin_run(conn, &run).await?;
         let mut state = ApplyState {
             writer: Writer::new(run.id.clone()),
+            engine: conn.engine(),
         };
         pass(conn, scope, ctx, &mut report, out, Some(&mut state)).await?;
         if !report.problems.is_empty() {

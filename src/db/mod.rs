@@ -159,6 +159,45 @@ pub fn mask_url(s: &str) -> String {
     s.to_string()
 }
 
+/// Rows per multi-row statement, and the bound on the bytes one statement carries (MySQL's
+/// default `max_allowed_packet` is 16 MiB on MariaDB, 64 MiB on MySQL 8, 4 MiB on old servers).
+pub const MAX_ROWS: usize = 100;
+pub const MAX_BYTES: usize = 2 << 20;
+
+/// Splits `items` into runs of at most `max_rows` items and about `max_bytes` bytes (one item
+/// at least).
+pub fn chunks<T>(
+    items: &[T],
+    max_rows: usize,
+    max_bytes: usize,
+    size: impl Fn(&T) -> usize,
+) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, it) in items.iter().enumerate() {
+        let b = size(it);
+        if i > start && (i - start == max_rows || bytes + b > max_bytes) {
+            out.push(&items[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += b;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
+/// What `Conn::guard` is compared with for a cell that held `old`.
+pub fn guard_value(engine: Engine, old: &str) -> std::borrow::Cow<'_, str> {
+    use sha2::Digest;
+    match engine {
+        Engine::Sqlite => std::borrow::Cow::Borrowed(old),
+        Engine::Mysql => std::borrow::Cow::Owned(hex::encode(sha2::Sha256::digest(old))),
+    }
+}
+
 /// A bind parameter.
 #[derive(Debug, Clone)]
 pub enum P<'a> {
@@ -281,24 +320,26 @@ impl Conn {
         }
     }
 
-    /// `col` compared byte for byte with a bound parameter, whatever the collation.
-    pub fn binary_eq(&self, col: &str) -> String {
+    /// The expression a guarded write compares with `guard_value` of the value read: equal
+    /// exactly when the stored value is byte-identical. SQLite compares the text itself
+    /// (in-process, BINARY collation); MySQL compares the SHA-256 of the UTF-8 bytes, computed
+    /// by the server, so the old value does not cross the network again.
+    pub fn guard(&self, col: &str) -> String {
         match self {
-            Conn::Sqlite(_) => format!("{col} = ?"),
-            Conn::Mysql(_) => format!("CAST({col} AS BINARY) = CAST(? AS BINARY)"),
+            Conn::Sqlite(_) => col.to_string(),
+            Conn::Mysql(_) => format!("SHA2(CONVERT({col} USING utf8mb4), 256)"),
         }
     }
 
-    /// Server-side pre-filter: `col` contains the needle (in its lower-cased form if `lower`).
+    /// Server-side pre-filter: `col` contains the needle (in its lower-cased form if `lower`),
+    /// byte for byte. On MySQL the binary cast skips the collation-aware search, which costs
+    /// twice as much and would match more than the matcher does.
     pub fn contains(&self, col: &str, lower: bool) -> String {
-        let c = if lower {
-            format!("LOWER({col})")
-        } else {
-            col.to_string()
-        };
-        match self {
-            Conn::Sqlite(_) => format!("instr({c}, ?) > 0"),
-            Conn::Mysql(_) => format!("LOCATE(?, {c}) > 0"),
+        match (self, lower) {
+            (Conn::Sqlite(_), false) => format!("instr({col}, ?) > 0"),
+            (Conn::Sqlite(_), true) => format!("instr(LOWER({col}), ?) > 0"),
+            (Conn::Mysql(_), false) => format!("LOCATE(?, CAST({col} AS BINARY)) > 0"),
+            (Conn::Mysql(_), true) => format!("LOCATE(?, LOWER({col})) > 0"),
         }
     }
 
@@ -326,5 +367,21 @@ impl Conn {
             .into_iter()
             .next()
             .and_then(|r| r.into_iter().next().flatten()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunks;
+
+    #[test]
+    fn chunks_bound_rows_and_bytes() {
+        let v = [5, 5, 5, 20, 1, 1, 1, 1];
+        let c = chunks(&v, 3, 12, |x| *x);
+        assert_eq!(
+            c,
+            vec![&[5, 5][..], &[5][..], &[20][..], &[1, 1, 1][..], &[1][..]]
+        );
+        assert!(chunks(&[] as &[usize], 3, 12, |x| *x).is_empty());
     }
 }

@@ -331,10 +331,11 @@ pub struct Entry<'a> {
     pub row_id: &'a str,
     pub column: &'a str,
     pub old: &'a str,
-    pub new_sha256: String,
+    pub new_sha256: &'a str,
 }
 
-/// Buffers change rows and writes them as multi-row INSERTs in the current transaction.
+/// Writes change rows as multi-row INSERTs (bounded in rows and bytes) in the current
+/// transaction.
 pub struct Writer {
     pub run_id: String,
     seq: i64,
@@ -346,7 +347,8 @@ impl Writer {
     }
 
     pub async fn write(&mut self, conn: &mut Conn, entries: &[Entry<'_>]) -> Result<()> {
-        for chunk in entries.chunks(100) {
+        let size = |e: &Entry| e.old.len() + e.row_id.len() + 160;
+        for chunk in crate::db::chunks(entries, crate::db::MAX_ROWS, crate::db::MAX_BYTES, size) {
             let placeholders = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
             let sql = format!(
                 "INSERT INTO {CHANGES} (run_id, seq, table_name, row_id, column_name, old_value, new_sha256) VALUES {placeholders}"
@@ -361,7 +363,7 @@ impl Writer {
                     P::S(e.row_id),
                     P::S(e.column),
                     P::S(e.old),
-                    P::S(&e.new_sha256),
+                    P::S(e.new_sha256),
                 ]);
             }
             conn.exec(&sql, &params).await?;

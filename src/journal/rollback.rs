@@ -325,15 +325,16 @@ async fn restore_all(
             if req.dry_run {
                 continue;
             }
+            let guard = crate::db::guard_value(conn.engine(), &current).into_owned();
             apply::update_row(
                 conn,
                 &j.table,
                 &pk,
                 &j.row_id,
-                &[CellWrite {
+                vec![CellWrite {
                     column: &j.column,
-                    old: &current,
                     new: old,
+                    guard: guard.into(),
                 }],
             )
             .await?;
@@ -346,7 +347,7 @@ async fn restore_all(
                         row_id: &j.row_id,
                         column: &j.column,
                         old: &current,
-                        new_sha256: super::sha256_hex(old),
+                        new_sha256: &super::sha256_hex(old),
                     }],
                 )
                 .await?;

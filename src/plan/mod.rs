@@ -70,9 +70,9 @@ pub fn plan_cell(
     table: &str,
     col: &ColumnMeta,
     id: &str,
-    value: &str,
+    value: String,
 ) -> Result<Option<Change>, Problem> {
-    let Some((after, counts)) = map.rewrite(value) else {
+    let Some((after, counts)) = map.rewrite(&value) else {
         return Ok(None);
     };
     if after == value {
@@ -84,9 +84,9 @@ pub fn plan_cell(
         id: id.to_string(),
         reason,
     };
-    if col.kind.is_json_document() || json::looks_like_json(value) {
+    if col.kind.is_json_document() || json::looks_like_json(&value) {
         let must_parse = col.kind.is_json_document();
-        match json::prove(value, &after, map) {
+        match json::prove(&value, &after, map) {
             Ok(()) => {}
             // A plain-text column that merely starts with '{' and is not JSON stays text.
             Err(json::JsonProofError::BeforeInvalid(_)) if !must_parse => {}
@@ -103,7 +103,7 @@ pub fn plan_cell(
     }
     Ok(Some(Change {
         column: col.name.clone(),
-        before: value.to_string(),
+        before: value,
         after,
         counts,
     }))

@@ -319,7 +319,7 @@ pub struct MatchOptions {
 }
 
 /// The compiled matcher for one `--from` -> `--to` rewrite.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct UrlMap {
     re: Regex,
     /// Literal `__GHOST_URL__<path>` spellings that would match if the site URL were known.
