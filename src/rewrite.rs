@@ -234,7 +234,7 @@ async fn pass_table(
             }));
         }
         if let Some(planned) = &planned {
-            record(t, ctx, report, &planned);
+            record(t, ctx, report, planned);
             if let Some(state) = apply.as_deref_mut()
                 && report.problems.is_empty()
             {
