@@ -134,12 +134,13 @@ enum Outcome {
     Problem(Problem),
 }
 
-/// A change, with what applying it needs: the guard value of the old text and the SHA-256 of
-/// the new one (computed only when applying).
+/// A change, with what applying it needs: the guard value of the old text, the SHA-256 of the
+/// new one and the old one compressed for the journal (computed only when applying).
 struct Planned {
     change: Change,
     guard: String,
     new_sha256: String,
+    old_zlib: Option<Vec<u8>>,
 }
 
 struct PlannedRow {
@@ -176,10 +177,11 @@ fn plan_rows(
                 cells.push(match plan::plan_cell(map, &t.table, col, &id, v) {
                     Ok(None) => Outcome::Unchanged,
                     Ok(Some(change)) => {
-                        let (guard, new_sha256) = match apply {
+                        let (guard, new_sha256, old_zlib) = match apply {
                             Some(engine) => (
                                 crate::db::guard_value(engine, &change.before).into_owned(),
                                 journal::sha256_hex(&change.after),
+                                journal::compress::compress(&change.before),
                             ),
                             None => Default::default(),
                         };
@@ -187,6 +189,7 @@ fn plan_rows(
                             change,
                             guard,
                             new_sha256,
+                            old_zlib,
                         }))
                     }
                     Err(p) => Outcome::Problem(p),
@@ -343,6 +346,7 @@ async fn write_batch(
                 row_id: &row.id,
                 column: &p.change.column,
                 old: &p.change.before,
+                old_zlib: p.old_zlib.as_deref(),
                 new_sha256: &p.new_sha256,
             })
         })

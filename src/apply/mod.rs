@@ -99,7 +99,7 @@ async fn write_chunk(conn: &mut Conn, table: &str, pk: &str, rows: &[RowWrite<'_
         sets.join(", "),
         vec!["?"; rows.len()].join(", ")
     );
-    let n = conn.exec(&sql, &params).await?;
+    let n = conn.exec_once(&sql, &params).await?;
     if n as usize != rows.len() {
         return Err(conflict(conn, table, pk, rows).await);
     }

@@ -203,6 +203,7 @@ pub fn guard_value(engine: Engine, old: &str) -> std::borrow::Cow<'_, str> {
 pub enum P<'a> {
     S(&'a str),
     OptS(Option<&'a str>),
+    OptB(Option<&'a [u8]>),
     I(i64),
 }
 
@@ -219,6 +220,7 @@ macro_rules! bind_all {
             q = match p {
                 P::S(s) => q.bind(*s),
                 P::OptS(s) => q.bind(*s),
+                P::OptB(b) => q.bind(*b),
                 P::I(i) => q.bind(*i),
             };
         }
@@ -296,6 +298,24 @@ impl Conn {
                 .map_err(sql_err)?
                 .rows_affected()),
             Conn::Mysql(c) => Ok(bind_all!(sqlx::query(sql), params)
+                .execute(&mut *c)
+                .await
+                .map_err(sql_err)?
+                .rows_affected()),
+        }
+    }
+
+    /// Runs a statement whose text is rarely repeated (multi-row writes): not kept in the
+    /// prepared-statement cache, which would otherwise hold every shape with its last bound
+    /// values (megabytes each). Returns rows affected.
+    pub async fn exec_once(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, DbError> {
+        match self {
+            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql).persistent(false), params)
+                .execute(&mut *c)
+                .await
+                .map_err(sql_err)?
+                .rows_affected()),
+            Conn::Mysql(c) => Ok(bind_all!(sqlx::query(sql).persistent(false), params)
                 .execute(&mut *c)
                 .await
                 .map_err(sql_err)?

@@ -2,6 +2,7 @@
 //! created and upgraded by the sqlx migrations in `migrations/<engine>/`, and the run and
 //! change rows written in the same transaction as the rewrite they describe.
 
+pub mod compress;
 pub mod rollback;
 
 use crate::db::{Conn, Engine, P};
@@ -331,6 +332,8 @@ pub struct Entry<'a> {
     pub row_id: &'a str,
     pub column: &'a str,
     pub old: &'a str,
+    /// `old` compressed (`compress::compress`); then `old` is not stored.
+    pub old_zlib: Option<&'a [u8]>,
     pub new_sha256: &'a str,
 }
 
@@ -347,13 +350,13 @@ impl Writer {
     }
 
     pub async fn write(&mut self, conn: &mut Conn, entries: &[Entry<'_>]) -> Result<()> {
-        let size = |e: &Entry| e.old.len() + e.row_id.len() + 160;
+        let size = |e: &Entry| e.old_zlib.map_or(e.old.len(), <[u8]>::len) + e.row_id.len() + 160;
         for chunk in crate::db::chunks(entries, crate::db::MAX_ROWS, crate::db::MAX_BYTES, size) {
-            let placeholders = vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+            let placeholders = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
             let sql = format!(
-                "INSERT INTO {CHANGES} (run_id, seq, table_name, row_id, column_name, old_value, new_sha256) VALUES {placeholders}"
+                "INSERT INTO {CHANGES} (run_id, seq, table_name, row_id, column_name, old_value, old_zlib, new_sha256) VALUES {placeholders}"
             );
-            let mut params = Vec::with_capacity(chunk.len() * 7);
+            let mut params = Vec::with_capacity(chunk.len() * 8);
             let seqs: Vec<i64> = (0..chunk.len() as i64).map(|i| self.seq + i + 1).collect();
             for (e, s) in chunk.iter().zip(&seqs) {
                 params.extend([
@@ -362,11 +365,12 @@ impl Writer {
                     P::S(e.table),
                     P::S(e.row_id),
                     P::S(e.column),
-                    P::S(e.old),
+                    P::OptS(e.old_zlib.is_none().then_some(e.old)),
+                    P::OptB(e.old_zlib),
                     P::S(e.new_sha256),
                 ]);
             }
-            conn.exec(&sql, &params).await?;
+            conn.exec_once(&sql, &params).await?;
             self.seq += chunk.len() as i64;
         }
         Ok(())

@@ -98,7 +98,7 @@ async fn read_changes(conn: &mut Conn, run_id: &str, after: i64) -> Result<Vec<J
     let rows = conn
         .rows(
             &format!(
-                "SELECT seq, table_name, row_id, column_name, old_value, new_sha256 FROM {CHANGES} WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT 200"
+                "SELECT seq, table_name, row_id, column_name, old_value, new_sha256, HEX(old_zlib) FROM {CHANGES} WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT 200"
             ),
             &[P::S(run_id), P::I(after)],
         )
@@ -114,7 +114,15 @@ async fn read_changes(conn: &mut Conn, run_id: &str, after: i64) -> Result<Vec<J
                 table: r[1].clone().ok_or_else(|| damaged("missing table_name"))?,
                 row_id: r[2].clone().ok_or_else(|| damaged("missing row_id"))?,
                 column: r[3].clone().ok_or_else(|| damaged("missing column_name"))?,
-                old: r[4].clone(),
+                old: match (&r[4], &r[6]) {
+                    (Some(text), _) => Some(text.clone()),
+                    (None, Some(z)) => Some(
+                        hex::decode(z)
+                            .map_err(damaged)
+                            .and_then(|b| super::compress::uncompress(&b).map_err(damaged))?,
+                    ),
+                    (None, None) => None,
+                },
                 new_sha: r[5].clone().ok_or_else(|| damaged("missing new_sha256"))?,
             })
         })
@@ -347,6 +355,7 @@ async fn restore_all(
                         row_id: &j.row_id,
                         column: &j.column,
                         old: &current,
+                        old_zlib: super::compress::compress(&current).as_deref(),
                         new_sha256: &super::sha256_hex(old),
                     }],
                 )

@@ -81,22 +81,30 @@ pub fn scope(tables: &BTreeMap<String, Table>) -> Scope {
 /// A row as read: primary key and one value per scanned column.
 pub type ScannedRow = (String, Vec<Option<String>>);
 
+/// About how many bytes of values one batch holds: the row count adapts to the rows' size, so
+/// memory stays flat whether posts are 5 KB or 500 KB.
+pub const BATCH_BYTES: usize = 4 << 20;
+
 /// Keyset-paginated reader of one table.
 pub struct Batches<'a> {
     scan: &'a TableScan,
     needles: &'a [(String, bool)],
     last: Option<String>,
+    /// Rows asked for next, at most `max`.
     size: u32,
+    max: u32,
     done: bool,
 }
 
 impl<'a> Batches<'a> {
     pub fn new(scan: &'a TableScan, needles: &'a [(String, bool)], size: u32) -> Self {
+        let size = size.max(1);
         Batches {
             scan,
             needles,
             last: None,
-            size,
+            size: size.min(16),
+            max: size,
             done: false,
         }
     }
@@ -138,6 +146,12 @@ impl<'a> Batches<'a> {
         if rows.is_empty() {
             return Ok(None);
         }
+        let bytes: usize = rows
+            .iter()
+            .flatten()
+            .map(|c| c.as_ref().map_or(0, String::len))
+            .sum();
+        let per_row = bytes / rows.len() + 1;
         let out: Vec<ScannedRow> = rows
             .into_iter()
             .map(|mut r| {
@@ -146,6 +160,7 @@ impl<'a> Batches<'a> {
             })
             .collect();
         self.last = out.last().map(|(id, _)| id.clone());
+        self.size = ((BATCH_BYTES / per_row) as u32).clamp(1, self.max);
         Ok(Some(out))
     }
 }
