@@ -291,31 +291,29 @@ impl Conn {
 
     /// Runs a statement; returns rows affected.
     pub async fn exec(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, DbError> {
-        match self {
-            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql), params)
-                .execute(&mut *c)
-                .await
-                .map_err(sql_err)?
-                .rows_affected()),
-            Conn::Mysql(c) => Ok(bind_all!(sqlx::query(sql), params)
-                .execute(&mut *c)
-                .await
-                .map_err(sql_err)?
-                .rows_affected()),
-        }
+        self.execute(sql, params, true).await
     }
 
     /// Runs a statement whose text is rarely repeated (multi-row writes): not kept in the
     /// prepared-statement cache, which would otherwise hold every shape with its last bound
     /// values (megabytes each). Returns rows affected.
     pub async fn exec_once(&mut self, sql: &str, params: &[P<'_>]) -> Result<u64, DbError> {
+        self.execute(sql, params, false).await
+    }
+
+    async fn execute(
+        &mut self,
+        sql: &str,
+        params: &[P<'_>],
+        persistent: bool,
+    ) -> Result<u64, DbError> {
         match self {
-            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql).persistent(false), params)
+            Conn::Sqlite(c) => Ok(bind_all!(sqlx::query(sql).persistent(persistent), params)
                 .execute(&mut *c)
                 .await
                 .map_err(sql_err)?
                 .rows_affected()),
-            Conn::Mysql(c) => Ok(bind_all!(sqlx::query(sql).persistent(false), params)
+            Conn::Mysql(c) => Ok(bind_all!(sqlx::query(sql).persistent(persistent), params)
                 .execute(&mut *c)
                 .await
                 .map_err(sql_err)?
