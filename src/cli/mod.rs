@@ -108,7 +108,7 @@ pub struct RewriteArgs {
     /// Sample diffs shown per column.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub samples: usize,
-    /// Rows read per batch.
+    /// At most this many rows per batch (a batch holds about 4 MB of values).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000), hide = true)]
     pub batch_size: u32,
 }
