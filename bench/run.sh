@@ -9,8 +9,8 @@
 #                   (mysqldump | go-search-replace > file; mariadb < file), when given
 #   GSR_SIZES="10000"   sizes at which GSR is measured (default: every size)
 # Needs: cargo, python3, sqlite3, the mariadb client and mysqldump, a MariaDB on 127.0.0.1:3306
-# (root, no password), ~20 GB of free disk per 100,000 posts (two copies of the data). Prints a Markdown table;
-# bench/RESULTS.md keeps the recorded runs.
+# (root, no password), ~20 GB of free disk per 100,000 posts (two copies of the data).
+# Prints a Markdown table; bench/RESULTS.md keeps the recorded runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC2206
