@@ -39,6 +39,15 @@ pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Pref
         port: s.port,
         path: s.subdir.clone(),
     });
+    let t = to.trim();
+    if t.starts_with('/') && !t.starts_with("//") {
+        return Err(Error::usage(
+            format!("--to {to:?} is root-relative: it has no host, and ghost-migrate never writes a host-less URL where it found one with a host"),
+            format!(
+                "use Ghost's portable form --to __GHOST_URL__{t} (the site URL, whatever it is), or the full URL, e.g. --to https://cdn.example.com{t}"
+            ),
+        ));
+    }
     let f = Prefix::parse("--from", from, site_prefix.as_ref())?;
     let t = Prefix::parse("--to", to, site_prefix.as_ref())?;
     if from.trim() == to.trim() || f == t {
@@ -168,7 +177,7 @@ fn plan_rows(
                 };
                 unresolved += map.unresolved_ghost(&v);
                 if !t.catalogued {
-                    cells.push(match map.find(&v).len() as u64 {
+                    cells.push(match plan::cell_hits(map, col.kind, &v).len() as u64 {
                         0 => Outcome::Unchanged,
                         n => Outcome::Unknown(n),
                     });
@@ -275,15 +284,9 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
                     c.rows_changed += 1;
                     c.occurrences += ch.counts.total();
                     c.forms.merge(&ch.counts);
-                    if c.samples.len() < ctx.samples
-                        && let Some(first) = ctx.map.find(&ch.before).first()
-                    {
-                        c.samples.push(report::sample(
-                            &row.id,
-                            &ch.before,
-                            first,
-                            ctx.map.replacement(first.form),
-                        ));
+                    if c.samples.len() < ctx.samples {
+                        c.samples
+                            .push(report::sample(&row.id, &ch.before, &ch.first));
                     }
                     report.totals.cells_changed += 1;
                     report.totals.occurrences += ch.counts.total();

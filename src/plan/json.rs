@@ -1,11 +1,12 @@
-//! Proof that a rewritten JSON document (lexical, mobiledoc, settings JSON) changed only inside
-//! string values: the old document parses, the two texts are byte-identical outside string
-//! values, no key changed, every changed string value decodes to the same matcher's rewrite of
-//! the decoded old string, and no unchanged escaped string hides a URL. One streaming pass over
-//! both texts, no tree is built. `after` is the matcher's text-level rewrite of `before` (an
-//! unchanged string without escapes is not matched again). Pure: no SQL, no I/O.
+//! URLs inside JSON documents (lexical, mobiledoc, settings JSON): matched on the decoded string
+//! values, rewritten there, and written back in the cell's own escaping style, so the document
+//! differs only inside the rewritten URLs. Then a proof that this holds: the old document parses,
+//! the two texts are byte-identical outside string values, no key changed, every changed string
+//! value decodes to the matcher's rewrite of the decoded old string, and no unchanged string
+//! hides an occurrence. One streaming pass over the text, no tree is built. Pure: no SQL, no I/O.
 
-use super::url::UrlMap;
+use super::form::Form;
+use super::matcher::{Occurrence, UrlMap};
 use serde::de::IgnoredAny;
 use std::borrow::Cow;
 
@@ -16,9 +17,9 @@ pub enum JsonProofError {
     BeforeInvalid(String),
     #[error("the rewritten JSON does not parse ({0})")]
     AfterInvalid(String),
-    #[error(
-        "the rewrite would change JSON outside string values, or a URL spelled with \\u escapes"
-    )]
+    #[error("a JSON key (not a value) holds the old URL prefix")]
+    UrlInKey,
+    #[error("the rewrite would change JSON outside the rewritten URLs")]
     Mismatch,
 }
 
@@ -40,11 +41,70 @@ fn string_end(b: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+fn hex4(b: &[u8]) -> Option<u32> {
+    let h = b.get(..4)?;
+    if !h.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+}
+
+/// A string token's inner text decoded, with the raw offset of every decoded byte (and one
+/// past the end): decoded byte `k` came from the escape or character at raw offset `offs[k]`.
+fn decode_mapped(inner: &str) -> Result<(String, Vec<u32>), String> {
+    let b = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    let mut offs = Vec::with_capacity(inner.len() + 1);
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            let j = memchr::memchr(b'\\', &b[i..]).map_or(b.len(), |k| i + k);
+            out.push_str(&inner[i..j]);
+            offs.extend(i as u32..j as u32);
+            i = j;
+            continue;
+        }
+        let start = i;
+        let bad = || format!("a bad escape at byte {start} of a string");
+        let c = match b.get(i + 1).ok_or_else(bad)? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(&b[i + 2..]).ok_or_else(bad)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    let lo = (b.get(i + 6..i + 8) == Some(b"\\u"))
+                        .then(|| hex4(&b[i + 8..]))
+                        .flatten()
+                        .filter(|lo| (0xDC00..0xE000).contains(lo))
+                        .ok_or_else(bad)?;
+                    i += 6;
+                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                        .ok_or_else(bad)?
+                } else {
+                    char::from_u32(hi).ok_or_else(bad)?
+                }
+            }
+            _ => return Err(bad()),
+        };
+        i += if b[start + 1] == b'u' { 6 } else { 2 };
+        out.push(c);
+        offs.extend(std::iter::repeat_n(start as u32, c.len_utf8()));
+    }
+    offs.push(b.len() as u32);
+    Ok((out, offs))
+}
+
 /// The decoded value of a string token (quotes included); borrowed when it has no escapes.
-fn decode(token: &str) -> Result<Cow<'_, str>, serde_json::Error> {
+fn decode(token: &str) -> Result<Cow<'_, str>, String> {
     let inner = &token[1..token.len() - 1];
     if inner.contains('\\') {
-        serde_json::from_str::<String>(token).map(Cow::Owned)
+        decode_mapped(inner).map(|(s, _)| Cow::Owned(s))
     } else {
         Ok(Cow::Borrowed(inner))
     }
@@ -57,10 +117,135 @@ fn is_key(b: &[u8], end: usize) -> bool {
         .is_some_and(|&c| c == b':')
 }
 
-/// Checks `after` against `before` as described in the module docs.
+/// One occurrence found in a decoded string value, located in the stored text.
+pub struct JsonHit<'a> {
+    /// The decoded string value it was found in.
+    pub decoded: &'a str,
+    pub occ: &'a Occurrence,
+    /// Its span in the stored document.
+    pub raw_start: usize,
+    pub raw_end: usize,
+    /// How the stored document spells a `/` there (`/`, `\/`, `\u002F`).
+    pub slash: &'a str,
+    /// Whether the string writes non-ASCII characters as `\u` escapes.
+    pub ascii_only: bool,
+}
+
+impl JsonHit<'_> {
+    /// The stored form: `JsonEscaped` when the document escapes the slashes of this URL.
+    pub fn form(&self) -> Form {
+        if self.slash != "/" && self.occ.form != Form::Encoded {
+            Form::JsonEscaped
+        } else {
+            self.occ.form
+        }
+    }
+}
+
+/// Calls `f` for every occurrence of the map's prefix in the string values of `doc`. Strings
+/// that cannot hold one are skipped without decoding. Errors: the document does not parse
+/// (checked only when it might hold an occurrence), or a key holds one.
+pub fn visit(
+    map: &UrlMap,
+    doc: &str,
+    mut f: impl FnMut(JsonHit<'_>),
+) -> Result<(), JsonProofError> {
+    let b = doc.as_bytes();
+    // `\u` escapes and escaped backslashes can hide an occurrence from the raw regex: then every
+    // string with an escape is decoded and searched.
+    let slow = memchr::memmem::find(b, b"\\u").is_some()
+        || memchr::memmem::find(b, b"\\\\").is_some();
+    let cands = map.candidates(doc);
+    if !slow && cands.is_empty() {
+        return Ok(());
+    }
+    serde_json::from_str::<IgnoredAny>(doc)
+        .map_err(|e| JsonProofError::BeforeInvalid(e.to_string()))?;
+    let (mut i, mut ci) = (0, 0);
+    while let Some(k) = memchr::memchr(b'"', &b[i..]) {
+        let s = i + k;
+        let e = string_end(b, s).ok_or(JsonProofError::Mismatch)?;
+        i = e;
+        while ci < cands.len() && cands[ci] < s {
+            ci += 1;
+        }
+        let inner = &doc[s + 1..e - 1];
+        let escaped = inner.contains('\\');
+        if !(ci < cands.len() && cands[ci] < e || slow && escaped) {
+            continue;
+        }
+        let (decoded, offs) = if escaped {
+            let (d, o) = decode_mapped(inner).map_err(JsonProofError::BeforeInvalid)?;
+            (Cow::Owned(d), Some(o))
+        } else {
+            (Cow::Borrowed(inner), None)
+        };
+        let occ = map.find(&decoded);
+        if occ.is_empty() {
+            continue;
+        }
+        if is_key(b, e) {
+            return Err(JsonProofError::UrlInKey);
+        }
+        let raw = |k: usize| s + 1 + offs.as_ref().map_or(k, |o| o[k] as usize);
+        let ascii_only = escaped && {
+            let mut it = inner.match_indices("\\u");
+            it.any(|(p, _)| hex4(&inner.as_bytes()[p + 2..]).is_some_and(|v| v >= 0x80))
+        };
+        for o in &occ {
+            let slash = match decoded[o.start..o.end].find('/') {
+                Some(d) => {
+                    let k = o.start + d;
+                    &doc[raw(k)..raw(k + 1)]
+                }
+                None => "/",
+            };
+            f(JsonHit {
+                decoded: &decoded,
+                occ: o,
+                raw_start: raw(o.start),
+                raw_end: raw(o.end),
+                slash,
+                ascii_only,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `s` as the inside of a JSON string, with `/` spelled `slash` and non-ASCII as `\u` escapes
+/// when `ascii_only`.
+pub fn encode_str(s: &str, slash: &str, ascii_only: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '/' => out.push_str(slash),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || (ascii_only && !c.is_ascii()) => {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Checks `after` against `before` as described in the module docs; `before` must parse.
 pub fn prove(before: &str, after: &str, map: &UrlMap) -> Result<(), JsonProofError> {
     serde_json::from_str::<IgnoredAny>(before)
         .map_err(|e| JsonProofError::BeforeInvalid(e.to_string()))?;
+    prove_strings(before, after, map)
+}
+
+/// `prove` for a `before` already known to parse.
+pub fn prove_strings(before: &str, after: &str, map: &UrlMap) -> Result<(), JsonProofError> {
     let (a, b) = (before.as_bytes(), after.as_bytes());
     let unclosed = || JsonProofError::AfterInvalid("a string is not closed".into());
     let (mut i, mut j) = (0, 0);
@@ -83,19 +268,18 @@ pub fn prove(before: &str, after: &str, map: &UrlMap) -> Result<(), JsonProofErr
         let ej = string_end(b, j).ok_or_else(unclosed)?;
         let (sa, sb) = (&before[i..ei], &after[j..ej]);
         let key = is_key(a, ei);
-        let old = || decode(sa).map_err(|e| JsonProofError::BeforeInvalid(e.to_string()));
+        let old = || decode(sa).map_err(JsonProofError::BeforeInvalid);
         if sa == sb {
             // Unchanged. Without escapes the decoded string is the raw text, which the matcher
-            // already saw unchanged in place; with escapes it may hide a URL the text-level
-            // rewrite could not see (spelled with \u escapes): that one would be left behind.
-            if !key && sa.contains('\\') && map.rewrite(&old()?).is_some() {
+            // saw unchanged in place; with escapes, it must hold no occurrence either.
+            if !key && sa.contains('\\') && !map.find(&old()?).is_empty() {
                 return Err(JsonProofError::Mismatch);
             }
         } else {
             if key {
-                return Err(JsonProofError::Mismatch);
+                return Err(JsonProofError::UrlInKey);
             }
-            let new = decode(sb).map_err(|e| JsonProofError::AfterInvalid(e.to_string()))?;
+            let new = decode(sb).map_err(JsonProofError::AfterInvalid)?;
             match map.rewrite(&old()?) {
                 Some((expected, _)) if expected == *new => {}
                 _ => return Err(JsonProofError::Mismatch),
@@ -137,13 +321,13 @@ mod tests {
             prove("{", "{}", &m),
             Err(JsonProofError::BeforeInvalid(_))
         ));
-        // A URL spelled with \u escapes is rewritten by the decoded-level rewrite only: refused.
+        // A URL spelled with \u escapes left unchanged: the proof sees it in the decoded value.
         let before = r#"{"a":"https:\u002f\u002fold.com\u002fcontent\u002fimages\u002fa.jpg"}"#;
         assert_eq!(prove(before, before, &m), Err(JsonProofError::Mismatch));
         // A change outside string values (a key) is refused.
         let b2 = r#"{"https://old.com/content/images/k":1}"#;
         let (a2, _) = m.rewrite(b2).unwrap();
-        assert_eq!(prove(b2, &a2, &m), Err(JsonProofError::Mismatch));
+        assert_eq!(prove(b2, &a2, &m), Err(JsonProofError::UrlInKey));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use crate::ghost::columns::CellKind;
 use crate::plan::Problem;
-use crate::plan::url::{FormCounts, Occurrence};
+use crate::plan::Edit;
+use crate::plan::url::FormCounts;
 use serde::Serialize;
 
 pub mod sync;
@@ -121,7 +122,8 @@ fn ceil_char(s: &str, mut i: usize) -> usize {
 }
 
 /// A before/after snippet around the first occurrence, with some context.
-pub fn sample(id: &str, before: &str, first: &Occurrence, replacement: &str) -> Sample {
+pub fn sample(id: &str, before: &str, first: &Edit) -> Sample {
+    let replacement = first.with.as_str();
     let a = floor_char(before, first.start.saturating_sub(CONTEXT));
     let b = ceil_char(before, (first.end + CONTEXT).min(before.len()));
     let pre = if a > 0 { "…" } else { "" };

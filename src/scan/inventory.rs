@@ -6,9 +6,9 @@
 use crate::db::Conn;
 use crate::db::schema::Table;
 use crate::error::Result;
-use crate::plan::url::{
-    Form, FormCounts, GHOST_URL, MatchOptions, Occurrence, Prefix, Site, UrlMap,
-};
+use crate::ghost::columns::CellKind;
+use crate::plan::url::{Form, FormCounts, GHOST_URL, MatchOptions, Prefix, Site, UrlMap};
+use crate::plan::{ColumnMeta, Hit};
 use crate::scan::{self, Batches, TableScan};
 use regex::Regex;
 use serde::Serialize;
@@ -78,28 +78,7 @@ static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// The rest of a URL after `end`: up to a quote, space, bracket, comma, `?` or `#`.
-pub fn url_tail(text: &str, end: usize) -> String {
-    let b = text.as_bytes();
-    let mut i = end;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'\\' && b.get(i + 1) == Some(&b'/') {
-            i += 2;
-            continue;
-        }
-        if c.is_ascii_whitespace()
-            || matches!(
-                c,
-                b'"' | b'\'' | b'<' | b'>' | b'(' | b')' | b'\\' | b',' | b'?' | b'#'
-            )
-        {
-            break;
-        }
-        i += 1;
-    }
-    text[end..i].replace("\\/", "/")
-}
+pub use crate::plan::url_tail;
 
 fn root_of(path: &str) -> String {
     for r in ROOTS {
@@ -112,12 +91,17 @@ fn root_of(path: &str) -> String {
 }
 
 /// Every URL in one cell.
-pub fn find_all(m: &SiteMatchers, text: &str) -> Vec<Found> {
+pub fn find_all(m: &SiteMatchers, kind: CellKind, text: &str) -> Vec<Found> {
     let mut found = Vec::new();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for (root, map) in &m.maps {
-        for Occurrence { start, end, form } in map.find(text) {
-            let rest = url_tail(text, end);
+        for Hit {
+            start,
+            end,
+            form,
+            tail: rest,
+        } in crate::plan::cell_hits(map, kind, text)
+        {
             let host = match (&m.site, form) {
                 (Some(s), _) => s.host_port(),
                 (None, Form::GhostUrl) => GHOST_URL.to_string(),
@@ -240,15 +224,16 @@ pub async fn each_cell<F>(
     mut f: F,
 ) -> Result<()>
 where
-    F: FnMut(&TableScan, &str, &str, &str),
+    F: FnMut(&TableScan, &str, &ColumnMeta, &str),
 {
     let sc = scan::scope(tables);
     let needles: Vec<(String, bool)> = vec![
         ("//".into(), false),
         ("\\/\\/".into(), false),
         (GHOST_URL.into(), false),
-        ("/content/".into(), false),
-        ("\\/content\\/".into(), false),
+        // Every spelling of /content/ (\/, &#47;, \u002F) keeps the word.
+        ("content".into(), false),
+        ("\\u00".into(), false),
     ];
     let mut list: Vec<&TableScan> = sc.known.iter().collect();
     if all {
@@ -260,7 +245,7 @@ where
             for (id, vals) in &rows {
                 for (col, v) in t.columns.iter().zip(vals) {
                     if let Some(v) = v {
-                        f(t, id, &col.name, v);
+                        f(t, id, col, v);
                     }
                 }
             }
@@ -331,8 +316,9 @@ pub async fn inventory(
     let mut columns: BTreeMap<(String, String), ColumnCount> = BTreeMap::new();
     let mut totals = FormCounts::default();
     let mut example_places: BTreeMap<(String, String), Vec<Place>> = BTreeMap::new();
-    each_cell(conn, tables, all, |t, id, col, text| {
-        let found = find_all(&m, text);
+    each_cell(conn, tables, all, |t, id, meta, text| {
+        let col = meta.name.as_str();
+        let found = find_all(&m, meta.kind, text);
         if found.is_empty() {
             return;
         }

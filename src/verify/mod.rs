@@ -135,9 +135,10 @@ pub async fn run(
             let map = UrlMap::new(from, to, site, &MatchOptions::default())?;
             matched = cdn.clone();
             let cdn_base = cdn.trim_end_matches('/').to_string();
-            inventory::each_cell(conn, tables, false, |t, id, col, text| {
-                for o in map.find(text) {
-                    let rest = inventory::url_tail(text, o.end);
+            inventory::each_cell(conn, tables, false, |t, id, meta, text| {
+                let col = meta.name.as_str();
+                for hit in crate::plan::cell_hits(&map, meta.kind, text) {
+                    let rest = hit.tail;
                     let rel = percent_decode(&rest);
                     if rel.is_empty() {
                         continue;
@@ -170,8 +171,9 @@ pub async fn run(
                 ),
                 None => "__GHOST_URL__/content/(images|media|files)/".into(),
             };
-            inventory::each_cell(conn, tables, false, |t, id, col, text| {
-                for f in inventory::find_all(&m, text) {
+            inventory::each_cell(conn, tables, false, |t, id, meta, text| {
+                let col = meta.name.as_str();
+                for f in inventory::find_all(&m, meta.kind, text) {
                     let own = f.root != "other"
                         && (own_host.as_deref() == Some(f.host.as_str())
                             || f.host == crate::plan::url::GHOST_URL
