@@ -233,6 +233,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<u64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     if let Ok(v) = row.try_get::<Option<String>, _>(i) {
@@ -242,7 +243,11 @@ where
         // Binary-collated text (utf8mb4_bin) arrives as bytes.
         return Ok(v.map(|b| String::from_utf8_lossy(&b).into_owned()));
     }
-    Ok(row.try_get::<Option<i64>, _>(i)?.map(|n| n.to_string()))
+    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+        return Ok(v.map(|n| n.to_string()));
+    }
+    // MySQL's unsigned integer keys (knex's `increments`) decode only as u64.
+    Ok(row.try_get::<Option<u64>, _>(i)?.map(|n| n.to_string()))
 }
 
 /// Every cell of every row as text, whichever engine the rows came from.
@@ -251,6 +256,7 @@ where
     usize: sqlx::ColumnIndex<R>,
     for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<u64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     rows.iter()
