@@ -117,3 +117,66 @@ pub fn kind_of(table: &str, column: &str) -> Option<CellKind> {
 pub fn is_own_table(table: &str) -> bool {
     table.starts_with("ghost_migrate_")
 }
+
+/// The column whose value decides, per row, how Ghost treats a URL column of this table
+/// (`settings.key`, `custom_theme_settings.type`).
+pub fn context_column(table: &str) -> Option<&'static str> {
+    match table {
+        "settings" => Some("key"),
+        "custom_theme_settings" => Some("type"),
+        _ => None,
+    }
+}
+
+/// Settings keys whose value Ghost's settings model expands on read (`models/settings.js`
+/// `parse()`, 4.48.9 to 6.65.0).
+const EXPANDED_SETTINGS: &[&str] = &[
+    "logo",
+    "cover_image",
+    "icon",
+    "og_image",
+    "twitter_image",
+    "portal_button_icon",
+    "pintura_js_url",
+    "pintura_css_url",
+];
+
+/// Whether Ghost turns `__GHOST_URL__` back into a URL when it reads this cell, so the portable
+/// form may be written there. Read from Ghost's model layer (each model's `parse()` calling
+/// url-utils `transformReadyToAbsolute`) at 4.48.9, 5.130.6 and 6.65.0: the table is in
+/// ARCHITECTURE.md. `context` is the row's `context_column` value; `major` the Ghost major
+/// version from the `migrations` table (Ghost 3 and older know no `__GHOST_URL__` at all).
+/// Lexical and mobiledoc are expanded as whole strings, so every key inside them is.
+pub fn expands_ghost_url(
+    table: &str,
+    column: &str,
+    context: Option<&str>,
+    major: Option<u32>,
+) -> bool {
+    if major.is_some_and(|m| m < 4) {
+        return false;
+    }
+    match (table, column) {
+        (
+            "posts",
+            "feature_image" | "mobiledoc" | "lexical" | "html" | "plaintext" | "custom_excerpt"
+            | "codeinjection_head" | "codeinjection_foot" | "canonical_url",
+        ) => true,
+        ("posts_meta", "og_image" | "twitter_image") => true,
+        ("snippets", "mobiledoc" | "lexical") => true,
+        (
+            "tags",
+            "feature_image" | "og_image" | "twitter_image" | "codeinjection_head"
+            | "codeinjection_foot" | "canonical_url",
+        ) => true,
+        ("users", "profile_image" | "cover_image") => true,
+        ("settings", "value") => context.is_some_and(|k| EXPANDED_SETTINGS.contains(&k)),
+        ("custom_theme_settings", "value") => context == Some("image"),
+        ("collections", "feature_image") => true,
+        ("newsletters", "header_image") => true,
+        ("welcome_email_automated_emails", "lexical") => true,
+        ("automation_action_revisions", "email_lexical") => true,
+        ("redirects", "to") => true,
+        _ => false,
+    }
+}
