@@ -391,11 +391,40 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
             let opts = MatchOptions {
                 exact_scheme: a.exact_scheme,
             };
+            let cfg = a
+                .db
+                .ghost_config
+                .as_deref()
+                .map(GhostConfig::load)
+                .transpose()?;
+            let absolute_map = match &to {
+                plan::url::Prefix::Ghost { path } => {
+                    let base = a
+                        .ghost_url_base
+                        .clone()
+                        .or_else(|| cfg.as_ref().and_then(|c| c.asset_base(path)).map(str::to_string))
+                        .or_else(|| site.as_ref().map(|s| s.url.clone()));
+                    match base {
+                        Some(b) => {
+                            let abs = plan::url::Prefix::parse(
+                                "--ghost-url-base",
+                                &format!("{}{path}", b.trim_end_matches('/')),
+                                None,
+                            )?;
+                            Some(UrlMap::new(from.clone(), abs, site.as_ref(), &opts)?)
+                        }
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
             let map = UrlMap::new(from, to, site.as_ref(), &opts)?;
             let req = rewrite::RewriteRequest {
                 target,
                 site,
                 map,
+                absolute_map,
+                skip_unsafe: a.skip_unsafe,
                 dry_run: a.dry_run,
                 yes: a.yes,
                 all_text_columns: a.all_text_columns,
@@ -422,6 +451,8 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
             }
             Ok(if report.problems.is_empty() {
                 exit::OK
+            } else if req.skip_unsafe && !req.dry_run {
+                exit::WARNINGS
             } else {
                 exit::USAGE
             })

@@ -3,12 +3,13 @@
 
 use crate::apply::{self, CellWrite, RowWrite};
 use crate::db::schema::{self, Table};
-use crate::db::{Conn, Engine, Target};
+use crate::db::{Cell, Conn, Engine, Target};
+use crate::ghost::columns;
 use crate::error::{Error, Result};
 use crate::journal::{self, Entry, Run, Writer};
 use crate::output::Output;
 use crate::plan::url::{Prefix, Site, UrlMap};
-use crate::plan::{self, Change, Problem};
+use crate::plan::{self, Change, ColumnMeta, Problem};
 use crate::report::{self, Report, Totals, UnknownColumn};
 use crate::scan::{self, Batches, ScannedRow, TableScan};
 use std::borrow::Cow;
@@ -21,6 +22,11 @@ pub struct RewriteRequest {
     pub target: Target,
     pub site: Option<Site>,
     pub map: UrlMap,
+    /// With a `__GHOST_URL__` target: the same rewrite to the absolute prefix, for columns
+    /// where Ghost does not expand the placeholder (None: such cells are refused).
+    pub absolute_map: Option<UrlMap>,
+    /// Apply every safe cell and leave (and list) the unsafe ones, instead of refusing.
+    pub skip_unsafe: bool,
     pub dry_run: bool,
     pub yes: bool,
     pub all_text_columns: bool,
@@ -50,7 +56,9 @@ pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Pref
     }
     let f = Prefix::parse("--from", from, site_prefix.as_ref())?;
     let t = Prefix::parse("--to", to, site_prefix.as_ref())?;
-    if from.trim() == to.trim() || f == t {
+    // The same __GHOST_URL__ prefix on both sides is allowed: it repairs the placeholder
+    // where Ghost never expands it (written there by other tools) and changes nothing else.
+    if (from.trim() == to.trim() || f == t) && !matches!(t, Prefix::Ghost { .. }) {
         return Err(Error::usage(
             format!("--from and --to are the same ({from})"),
             "give the new prefix in --to",
@@ -85,7 +93,8 @@ pub async fn open_ghost(
 }
 
 struct Ctx {
-    map: Arc<UrlMap>,
+    maps: Arc<Maps>,
+    skip_unsafe: bool,
     needles: Vec<(String, bool)>,
     samples: usize,
     batch_size: u32,
@@ -112,6 +121,9 @@ fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
         problems: Vec::new(),
         unknown_columns: Vec::new(),
         unresolved_ghost_url: 0,
+        absolute_to: req.absolute_map.as_ref().map(|m| m.to_str().to_string()),
+        absolute_instead: Vec::new(),
+        skipped_unsafe: 0,
         settings_changed: false,
         warnings: Vec::new(),
         timings: Default::default(),
@@ -147,6 +159,8 @@ enum Outcome {
 /// new one and the old one compressed for the journal (computed only when applying).
 struct Planned {
     change: Change,
+    /// Written with the absolute prefix because Ghost does not expand `__GHOST_URL__` here.
+    absolute: bool,
     guard: String,
     new_sha256: String,
     old_zlib: Option<Vec<u8>>,
@@ -158,54 +172,118 @@ struct PlannedRow {
     cells: Vec<Outcome>,
 }
 
+/// The maps a cell may be planned with, and what decides between them.
+pub struct Maps {
+    pub main: UrlMap,
+    pub absolute: Option<UrlMap>,
+    /// The Ghost major version, from the `migrations` table.
+    pub major: Option<u32>,
+}
+
+impl Maps {
+    /// The map for one cell: the absolute one where `--to` is `__GHOST_URL__` but Ghost would
+    /// not expand it. `Err(())`: such a cell, and no absolute prefix is known.
+    fn for_cell(&self, table: &str, column: &str, context: Option<&str>) -> Result<(&UrlMap, bool), ()> {
+        let ghost_to = matches!(self.main.to_prefix, crate::plan::url::Prefix::Ghost { .. });
+        if !ghost_to || columns::expands_ghost_url(table, column, context, self.major) {
+            return Ok((&self.main, false));
+        }
+        self.absolute.as_ref().map(|a| (a, true)).ok_or(())
+    }
+}
+
+/// Plans one cell of a catalogued column.
+fn plan_one(maps: &Maps, t: &TableScan, col: &ColumnMeta, id: &str, context: Option<&str>, cell: Cell, apply: Option<Engine>) -> Outcome {
+    let problem = |reason: String| {
+        Outcome::Problem(Problem {
+            table: t.table.clone(),
+            column: col.name.clone(),
+            id: id.to_string(),
+            reason,
+            slug: None,
+        })
+    };
+    let v = match cell {
+        Cell::Null => return Outcome::Unchanged,
+        Cell::Text(v) => v,
+        Cell::Binary { len, utf8, lossy } => {
+            if plan::cell_hits(&maps.main, col.kind, &lossy).is_empty() {
+                return Outcome::Unchanged;
+            }
+            return problem(if utf8 {
+                format!("the value is stored as bytes (a {len}-byte BLOB), not text, and holds the old prefix; ghost-migrate rewrites text only: store it as text (CAST(... AS TEXT)) and run again")
+            } else {
+                format!("the value is not valid UTF-8 ({len} bytes) and holds the old prefix; ghost-migrate rewrites text only: repair its encoding and run again")
+            });
+        }
+    };
+    let (map, absolute) = match maps.for_cell(&t.table, &col.name, context) {
+        Ok(m) => m,
+        Err(()) => {
+            if plan::cell_hits(&maps.main, col.kind, &v).is_empty() {
+                return Outcome::Unchanged;
+            }
+            return problem(format!(
+                "Ghost does not expand __GHOST_URL__ in {}.{}{}, so it would show verbatim: pass --site-url or --ghost-url-base to write the absolute URL there",
+                t.table,
+                col.name,
+                context.map(|c| format!(" ({c})")).unwrap_or_default()
+            ));
+        }
+    };
+    match plan::plan_cell(map, &t.table, col, id, v) {
+        Ok(None) => Outcome::Unchanged,
+        Ok(Some(change)) => {
+            let (guard, new_sha256, old_zlib) = match apply {
+                Some(engine) => (
+                    crate::db::guard_value(engine, &change.before).into_owned(),
+                    journal::sha256_hex(&change.after),
+                    journal::compress::compress(&change.before),
+                ),
+                None => Default::default(),
+            };
+            Outcome::Changed(Box::new(Planned {
+                change,
+                absolute,
+                guard,
+                new_sha256,
+                old_zlib,
+            }))
+        }
+        Err(p) => Outcome::Problem(p),
+    }
+}
+
 /// Plans a batch of rows: pure CPU work, run on a blocking thread while the connection reads
 /// the next batch or writes the previous one.
 fn plan_rows(
-    map: &UrlMap,
+    maps: &Maps,
     t: &TableScan,
     rows: Vec<ScannedRow>,
     apply: Option<Engine>,
 ) -> Vec<PlannedRow> {
     rows.into_iter()
-        .map(|(id, values)| {
+        .map(|row| {
             let mut unresolved = 0;
-            let mut cells = Vec::with_capacity(values.len());
-            for (col, v) in t.columns.iter().zip(values) {
-                let Some(v) = v else {
+            let mut cells = Vec::with_capacity(row.values.len());
+            for (col, v) in t.columns.iter().zip(row.values) {
+                if let Cell::Text(text) = &v {
+                    unresolved += maps.main.unresolved_ghost(text);
+                    if !t.catalogued {
+                        cells.push(match plan::cell_hits(&maps.main, col.kind, text).len() as u64 {
+                            0 => Outcome::Unchanged,
+                            n => Outcome::Unknown(n),
+                        });
+                        continue;
+                    }
+                } else if !t.catalogued {
                     cells.push(Outcome::Unchanged);
                     continue;
-                };
-                unresolved += map.unresolved_ghost(&v);
-                if !t.catalogued {
-                    cells.push(match plan::cell_hits(map, col.kind, &v).len() as u64 {
-                        0 => Outcome::Unchanged,
-                        n => Outcome::Unknown(n),
-                    });
-                    continue;
                 }
-                cells.push(match plan::plan_cell(map, &t.table, col, &id, v) {
-                    Ok(None) => Outcome::Unchanged,
-                    Ok(Some(change)) => {
-                        let (guard, new_sha256, old_zlib) = match apply {
-                            Some(engine) => (
-                                crate::db::guard_value(engine, &change.before).into_owned(),
-                                journal::sha256_hex(&change.after),
-                                journal::compress::compress(&change.before),
-                            ),
-                            None => Default::default(),
-                        };
-                        Outcome::Changed(Box::new(Planned {
-                            change,
-                            guard,
-                            new_sha256,
-                            old_zlib,
-                        }))
-                    }
-                    Err(p) => Outcome::Problem(p),
-                });
+                cells.push(plan_one(maps, t, col, &row.id, row.context.as_deref(), v, apply));
             }
             PlannedRow {
-                id,
+                id: row.id,
                 unresolved,
                 cells,
             }
@@ -240,15 +318,15 @@ async fn pass_table(
         };
         let last = next.is_none();
         if let Some(rows) = next {
-            let (map, scan) = (ctx.map.clone(), shared.clone());
+            let (maps, scan) = (ctx.maps.clone(), shared.clone());
             planning = Some(tokio::task::spawn_blocking(move || {
-                plan_rows(&map, &scan, rows, engine)
+                plan_rows(&maps, &scan, rows, engine)
             }));
         }
         if let Some(planned) = &planned {
             record(t, ctx, report, planned);
             if let Some(state) = apply.as_deref_mut()
-                && report.problems.is_empty()
+                && (ctx.skip_unsafe || report.problems.is_empty())
             {
                 test_pause(&t.table).await;
                 write_batch(conn, t, state, report, planned).await?;
@@ -287,6 +365,11 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
                     if c.samples.len() < ctx.samples {
                         c.samples
                             .push(report::sample(&row.id, &ch.before, &ch.first));
+                    }
+                    if p.absolute {
+                        let u = absolute_entry(report, &t.table, &col.name);
+                        u.rows += 1;
+                        u.occurrences += ch.counts.total();
                     }
                     report.totals.cells_changed += 1;
                     report.totals.occurrences += ch.counts.total();
@@ -360,24 +443,31 @@ async fn write_batch(
     Ok(())
 }
 
-fn unknown_entry<'r>(report: &'r mut Report, table: &str, column: &str) -> &'r mut UnknownColumn {
-    let i = match report
-        .unknown_columns
+fn entry<'r>(list: &'r mut Vec<UnknownColumn>, table: &str, column: &str) -> &'r mut UnknownColumn {
+    let i = match list
         .iter()
         .position(|u| u.table == table && u.column == column)
     {
         Some(i) => i,
         None => {
-            report.unknown_columns.push(UnknownColumn {
+            list.push(UnknownColumn {
                 table: table.into(),
                 column: column.into(),
                 rows: 0,
                 occurrences: 0,
             });
-            report.unknown_columns.len() - 1
+            list.len() - 1
         }
     };
-    &mut report.unknown_columns[i]
+    &mut list[i]
+}
+
+fn unknown_entry<'r>(report: &'r mut Report, table: &str, column: &str) -> &'r mut UnknownColumn {
+    entry(&mut report.unknown_columns, table, column)
+}
+
+fn absolute_entry<'r>(report: &'r mut Report, table: &str, column: &str) -> &'r mut UnknownColumn {
+    entry(&mut report.absolute_instead, table, column)
 }
 
 /// One full pass over the scope.
@@ -432,6 +522,31 @@ fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &scan::Scop
             "table {t} has no single-column primary key and was not scanned"
         ));
     }
+    if !report.absolute_instead.is_empty() {
+        let cols: Vec<String> = report
+            .absolute_instead
+            .iter()
+            .map(|u| format!("{}.{} ({} cell(s))", u.table, u.column, u.rows))
+            .collect();
+        report.warnings.push(format!(
+            "Ghost does not expand __GHOST_URL__ in {}: {} written there instead (--ghost-url-base chooses it)",
+            cols.join(", "),
+            report.absolute_to.as_deref().unwrap_or("the absolute URL")
+        ));
+    }
+    if !report.problems.is_empty() {
+        report.warnings.push(if report.skipped_unsafe > 0 {
+            format!(
+                "{} cell(s) could not be rewritten safely and were left as they are (listed under problems); fix them and run again",
+                report.skipped_unsafe
+            )
+        } else {
+            format!(
+                "{} cell(s) cannot be rewritten safely (listed under problems): applying refuses unless --skip-unsafe",
+                report.problems.len()
+            )
+        });
+    }
     if report.settings_changed {
         report.warnings.push(if report.dry_run {
             "settings would change: restart Ghost after applying, it caches settings".to_string()
@@ -446,19 +561,51 @@ fn problems_error(report: &Report) -> Error {
         "{} cell(s) cannot be rewritten safely; nothing was written:",
         report.problems.len()
     );
-    for p in report.problems.iter().take(20) {
+    for p in &report.problems {
         msg.push_str(&format!(
-            "\n  {}.{} id {}: {}",
-            p.table, p.column, p.id, p.reason
+            "\n  {}.{} id {}{}: {}",
+            p.table,
+            p.column,
+            p.id,
+            p.slug
+                .as_deref()
+                .map(|s| format!(" (post {s})"))
+                .unwrap_or_default(),
+            p.reason
         ));
     }
-    if report.problems.len() > 20 {
-        msg.push_str(&format!(
-            "\n  … and {} more (see --json)",
-            report.problems.len() - 20
-        ));
-    }
+    msg.push_str(
+        "\nfix those cells, or pass --skip-unsafe to apply every other change and leave them as they are",
+    );
     Error::Refused(msg)
+}
+
+/// The Ghost major version that last migrated this database (`migrations.currentVersion`).
+async fn ghost_major(conn: &mut Conn, tables: &BTreeMap<String, Table>) -> Option<u32> {
+    if !tables.contains_key("migrations") {
+        return None;
+    }
+    let v = conn
+        .scalar(
+            "SELECT currentVersion FROM migrations ORDER BY id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .ok()
+        .flatten()?;
+    v.split('.').next()?.trim().parse().ok()
+}
+
+/// Names the post each problem cell belongs to.
+async fn name_problems(conn: &mut Conn, tables: &BTreeMap<String, Table>, report: &mut Report) {
+    for p in &mut report.problems {
+        let place = crate::scan::inventory::Place {
+            table: p.table.clone(),
+            id: p.id.clone(),
+            column: p.column.clone(),
+        };
+        p.slug = crate::scan::inventory::post_of(conn, tables, &place).await.slug;
+    }
 }
 
 /// Refuses tables on a non-transactional engine that the rewrite would touch.
@@ -489,8 +636,14 @@ pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
             scope.known.push(t);
         }
     }
+    let major = ghost_major(&mut conn, &tables).await;
     let ctx = Ctx {
-        map: Arc::new(req.map.clone()),
+        maps: Arc::new(Maps {
+            main: req.map.clone(),
+            absolute: req.absolute_map.clone(),
+            major,
+        }),
+        skip_unsafe: req.skip_unsafe,
         needles: req.map.needles(),
         samples: req.samples,
         batch_size: req.batch_size,
@@ -514,12 +667,13 @@ pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
     if req.dry_run || needs_preview {
         let mut report = new_report(req, true);
         pass(&mut conn, &scope, &ctx, &mut report, out, None).await?;
+        name_problems(&mut conn, &tables, &mut report).await;
         finish_warnings(&mut report, req, &scope);
         if req.dry_run {
             return Ok(report);
         }
         crate::output::table::print_rewrite(out, &report);
-        if !report.problems.is_empty() {
+        if !report.problems.is_empty() && !req.skip_unsafe {
             return Err(problems_error(&report));
         }
         if report.totals.cells_changed == 0 {
@@ -538,12 +692,13 @@ pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
             ));
         }
     }
-    apply_all(&mut conn, req, &scope, &ctx, out).await
+    apply_all(&mut conn, req, &tables, &scope, &ctx, out).await
 }
 
 async fn apply_all(
     conn: &mut Conn,
     req: &RewriteRequest,
+    tables: &BTreeMap<String, Table>,
     scope: &scan::Scope,
     ctx: &Ctx,
     out: &Output,
@@ -591,9 +746,11 @@ async fn apply_all(
             engine: conn.engine(),
         };
         pass(conn, scope, ctx, &mut report, out, Some(&mut state)).await?;
-        if !report.problems.is_empty() {
+        name_problems(conn, tables, &mut report).await;
+        if !report.problems.is_empty() && !req.skip_unsafe {
             return Err(problems_error(&report));
         }
+        report.skipped_unsafe = report.problems.len() as u64;
         let counts = serde_json::to_value(
             report
                 .columns

@@ -105,6 +105,16 @@ pub struct RewriteArgs {
     /// Write the report to FILE too (.json for JSON, anything else Markdown).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Apply every safe change and leave the cells that cannot be rewritten safely as they
+    /// are (listed in the report; exit 3), instead of refusing the whole run.
+    #[arg(long)]
+    pub skip_unsafe: bool,
+    /// With --to __GHOST_URL__/...: what __GHOST_URL__ stands for in the columns where Ghost
+    /// does not expand it (code injection, captions, revisions, emails...), where the absolute
+    /// URL is written instead. Default: urls.image|media|files from --ghost-config, else the
+    /// site URL.
+    #[arg(long, value_name = "URL")]
+    pub ghost_url_base: Option<String>,
     /// Sample diffs shown per column.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub samples: usize,

@@ -250,6 +250,65 @@ where
     Ok(row.try_get::<Option<u64>, _>(i)?.map(|n| n.to_string()))
 }
 
+/// One value as read for rewriting: text, or bytes that ghost-migrate must not rewrite (a
+/// SQLite value stored as BLOB, or bytes that are not UTF-8). The lossy text of such bytes is
+/// kept only to tell whether they hold a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    Text(String),
+    Binary {
+        len: usize,
+        utf8: bool,
+        lossy: String,
+    },
+}
+
+fn cell_of<R: Row>(row: &R, i: usize, sqlite: bool) -> Result<Cell, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<u64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+        return Ok(v.map_or(Cell::Null, Cell::Text));
+    }
+    if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+        let Some(b) = v else { return Ok(Cell::Null) };
+        return Ok(match String::from_utf8(b) {
+            // MySQL sends binary-collated text (utf8mb4_bin) as bytes: still text.
+            Ok(s) if !sqlite => Cell::Text(s),
+            Ok(s) => Cell::Binary {
+                len: s.len(),
+                utf8: true,
+                lossy: s,
+            },
+            Err(e) => Cell::Binary {
+                len: e.as_bytes().len(),
+                utf8: false,
+                lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            },
+        });
+    }
+    cell_to_string(row, i).map(|v| v.map_or(Cell::Null, Cell::Text))
+}
+
+fn rows_as_cells<R: Row>(rows: &[R], sqlite: bool) -> Result<Vec<Vec<Cell>>, DbError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<u64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(|r| (0..r.len()).map(|i| cell_of(r, i, sqlite)).collect())
+        .collect::<Result<_, _>>()
+        .map_err(sql_err)
+}
+
 /// Every cell of every row as text, whichever engine the rows came from.
 fn rows_as_text<R: Row>(rows: &[R]) -> Result<Vec<Vec<Option<String>>>, DbError>
 where
@@ -291,6 +350,26 @@ impl Conn {
                     .fetch_all(&mut *c)
                     .await
                     .map_err(sql_err)?,
+            ),
+        }
+    }
+
+    /// Runs a query and returns every value as a `Cell` (bytes kept apart from text).
+    pub async fn cells(&mut self, sql: &str, params: &[P<'_>]) -> Result<Vec<Vec<Cell>>, DbError> {
+        match self {
+            Conn::Sqlite(c) => rows_as_cells(
+                &bind_all!(sqlx::query(sql), params)
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(sql_err)?,
+                true,
+            ),
+            Conn::Mysql(c) => rows_as_cells(
+                &bind_all!(sqlx::query(sql), params)
+                    .fetch_all(&mut *c)
+                    .await
+                    .map_err(sql_err)?,
+                false,
             ),
         }
     }

@@ -12,6 +12,20 @@ pub struct GhostConfig {
     pub target: Target,
     pub url: Option<String>,
     pub content_path: Option<std::path::PathBuf>,
+    /// Ghost 6's CDN bases, `urls.image|media|files`: what `__GHOST_URL__/content/<root>/`
+    /// expands to, as (root, base).
+    pub asset_urls: Vec<(String, String)>,
+}
+
+impl GhostConfig {
+    /// The base `__GHOST_URL__` stands for in front of `path` (a `urls.*` CDN base for
+    /// `/content/images|media|files/`), if the config sets one.
+    pub fn asset_base(&self, path: &str) -> Option<&str> {
+        self.asset_urls
+            .iter()
+            .find(|(root, _)| path.starts_with(&format!("/content/{root}/")))
+            .map(|(_, b)| b.as_str())
+    }
 }
 
 fn set_path(root: &mut Value, path: &[&str], v: Value) {
@@ -36,7 +50,10 @@ fn apply_env(cfg: &mut Value, env: &[(String, String)]) {
     for (k, v) in env {
         let lower = k.to_ascii_lowercase();
         let wanted =
-            lower == "url" || lower.starts_with("database__") || lower.starts_with("paths__");
+            lower == "url"
+                || lower.starts_with("database__")
+                || lower.starts_with("paths__")
+                || lower.starts_with("urls__");
         if !wanted {
             continue;
         }
@@ -136,6 +153,12 @@ impl GhostConfig {
             target,
             url: str_of(&cfg, &["url"]).map(str::to_string),
             content_path,
+            asset_urls: [("image", "images"), ("media", "media"), ("files", "files")]
+                .iter()
+                .filter_map(|(key, root)| {
+                    str_of(&cfg, &["urls", key]).map(|b| (root.to_string(), b.to_string()))
+                })
+                .collect(),
         })
     }
 }

@@ -72,13 +72,25 @@ pub fn print_rewrite(out: &Output, r: &Report) {
     }
     if !r.problems.is_empty() {
         out.println(&format!(
-            "\n{} cell(s) cannot be rewritten:",
-            r.problems.len()
+            "\n{} cell(s) cannot be rewritten{}:",
+            r.problems.len(),
+            if r.skipped_unsafe > 0 {
+                " (left as they are)"
+            } else {
+                ""
+            }
         ));
         for p in &r.problems {
             out.println(&format!(
-                "  {}.{} id {}: {}",
-                p.table, p.column, p.id, p.reason
+                "  {}.{} id {}{}: {}",
+                p.table,
+                p.column,
+                p.id,
+                p.slug
+                    .as_deref()
+                    .map(|s| format!(" (post {s})"))
+                    .unwrap_or_default(),
+                p.reason
             ));
         }
     }

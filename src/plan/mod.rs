@@ -89,6 +89,9 @@ pub struct Problem {
     pub column: String,
     pub id: String,
     pub reason: String,
+    /// The post the cell belongs to, when it belongs to one (filled in after planning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
 }
 
 /// Whether a cell of this kind holding `value` is matched as a JSON document.
@@ -218,6 +221,7 @@ pub fn plan_cell(
         column: col.name.clone(),
         id: id.to_string(),
         reason,
+        slug: None,
     };
     let edits = cell_edits(map, col.kind, &value).map_err(|e| problem(e.to_string()))?;
     let Some(first) = edits.first().cloned() else {

@@ -66,6 +66,12 @@ pub struct Report {
     pub unknown_columns: Vec<UnknownColumn>,
     /// `__GHOST_URL__<path>` values not matched because the site URL is unknown.
     pub unresolved_ghost_url: u64,
+    /// With a `__GHOST_URL__` target: columns where Ghost does not expand the placeholder, so
+    /// the absolute prefix (`absolute_to`) was written there instead.
+    pub absolute_to: Option<String>,
+    pub absolute_instead: Vec<UnknownColumn>,
+    /// Problem cells left alone by `--skip-unsafe` (applied runs only).
+    pub skipped_unsafe: u64,
     pub settings_changed: bool,
     pub warnings: Vec<String>,
     pub timings: Timings,

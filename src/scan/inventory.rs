@@ -3,7 +3,7 @@
 //! file URLs are found by the same matcher `rewrite` uses, so the counts agree with its dry run;
 //! other URLs by a generic pattern. Read-only; no printing.
 
-use crate::db::Conn;
+use crate::db::{Cell, Conn};
 use crate::db::schema::Table;
 use crate::error::Result;
 use crate::ghost::columns::CellKind;
@@ -224,7 +224,7 @@ pub async fn each_cell<F>(
     mut f: F,
 ) -> Result<()>
 where
-    F: FnMut(&TableScan, &str, &ColumnMeta, &str),
+    F: FnMut(&TableScan, &str, &ColumnMeta, &str, Option<&str>),
 {
     let sc = scan::scope(tables);
     let needles: Vec<(String, bool)> = vec![
@@ -242,10 +242,11 @@ where
     for t in list {
         let mut b = Batches::new(t, &needles, 500);
         while let Some(rows) = b.next(conn).await? {
-            for (id, vals) in &rows {
-                for (col, v) in t.columns.iter().zip(vals) {
-                    if let Some(v) = v {
-                        f(t, id, col, v);
+            for row in &rows {
+                for (col, v) in t.columns.iter().zip(&row.values) {
+                    // Bytes that are not text are never rewritten: rewrite names them.
+                    if let Cell::Text(v) = v {
+                        f(t, &row.id, col, v, row.context.as_deref());
                     }
                 }
             }
@@ -316,7 +317,7 @@ pub async fn inventory(
     let mut columns: BTreeMap<(String, String), ColumnCount> = BTreeMap::new();
     let mut totals = FormCounts::default();
     let mut example_places: BTreeMap<(String, String), Vec<Place>> = BTreeMap::new();
-    each_cell(conn, tables, all, |t, id, meta, text| {
+    each_cell(conn, tables, all, |t, id, meta, text, _context| {
         let col = meta.name.as_str();
         let found = find_all(&m, meta.kind, text);
         if found.is_empty() {

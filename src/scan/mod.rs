@@ -5,7 +5,7 @@
 pub mod inventory;
 
 use crate::db::schema::Table;
-use crate::db::{Conn, DbError, P};
+use crate::db::{Cell, Conn, DbError, P};
 use crate::ghost::columns::{self, CellKind};
 use crate::plan::ColumnMeta;
 use std::collections::BTreeMap;
@@ -18,6 +18,9 @@ pub struct TableScan {
     pub columns: Vec<ColumnMeta>,
     /// False for columns found only by `--all-text-columns` / the unknown-column probe.
     pub catalogued: bool,
+    /// A column read along with each row that decides how Ghost treats its URL columns
+    /// (`settings.key`); not rewritten.
+    pub context: Option<String>,
 }
 
 /// What to read: catalogued columns present in the schema, and the other text columns.
@@ -66,11 +69,15 @@ pub fn scope(tables: &BTreeMap<String, Table>) -> Scope {
             (unknown, &mut s.unknown, false),
         ] {
             if !cols.is_empty() {
+                let context = columns::context_column(&t.name)
+                    .filter(|c| catalogued && t.all_columns.iter().any(|x| x == c))
+                    .map(str::to_string);
                 dest.push(TableScan {
                     table: t.name.clone(),
                     pk: pk.clone(),
                     columns: cols,
                     catalogued,
+                    context,
                 });
             }
         }
@@ -78,8 +85,13 @@ pub fn scope(tables: &BTreeMap<String, Table>) -> Scope {
     s
 }
 
-/// A row as read: primary key and one value per scanned column.
-pub type ScannedRow = (String, Vec<Option<String>>);
+/// A row as read: primary key, one value per scanned column, and the context value.
+#[derive(Debug, Clone)]
+pub struct ScannedRow {
+    pub id: String,
+    pub values: Vec<Cell>,
+    pub context: Option<String>,
+}
 
 /// About how many bytes of values one batch holds: the row count adapts to the rows' size, so
 /// memory stays flat whether posts are 5 KB or 500 KB.
@@ -116,6 +128,10 @@ impl<'a> Batches<'a> {
         }
         let pk = conn.q(&self.scan.pk);
         let cols: Vec<String> = self.scan.columns.iter().map(|c| conn.q(&c.name)).collect();
+        let context = match &self.scan.context {
+            Some(c) => format!(", {}", conn.q(c)),
+            None => String::new(),
+        };
         let mut filter = Vec::new();
         let mut params: Vec<P> = Vec::new();
         if let Some(last) = &self.last {
@@ -128,7 +144,7 @@ impl<'a> Batches<'a> {
             }
         }
         let sql = format!(
-            "SELECT {pk}, {} FROM {} WHERE {} ({}) ORDER BY {pk} LIMIT {}",
+            "SELECT {pk}, {}{context} FROM {} WHERE {} ({}) ORDER BY {pk} LIMIT {}",
             cols.join(", "),
             conn.q(&self.scan.table),
             if self.last.is_some() {
@@ -139,7 +155,7 @@ impl<'a> Batches<'a> {
             filter.join(" OR "),
             self.size
         );
-        let rows = conn.rows(&sql, &params).await?;
+        let rows = conn.cells(&sql, &params).await?;
         if (rows.len() as u32) < self.size {
             self.done = true;
         }
@@ -149,17 +165,32 @@ impl<'a> Batches<'a> {
         let bytes: usize = rows
             .iter()
             .flatten()
-            .map(|c| c.as_ref().map_or(0, String::len))
+            .map(|c| match c {
+                Cell::Null => 0,
+                Cell::Text(s) => s.len(),
+                Cell::Binary { len, .. } => *len,
+            })
             .sum();
         let per_row = bytes / rows.len() + 1;
+        let has_context = self.scan.context.is_some();
         let out: Vec<ScannedRow> = rows
             .into_iter()
             .map(|mut r| {
-                let id = r.remove(0).unwrap_or_default();
-                (id, r)
+                let text = |c: Cell| match c {
+                    Cell::Text(s) => Some(s),
+                    Cell::Binary { lossy, .. } => Some(lossy),
+                    Cell::Null => None,
+                };
+                let id = text(r.remove(0)).unwrap_or_default();
+                let context = if has_context { r.pop().and_then(text) } else { None };
+                ScannedRow {
+                    id,
+                    values: r,
+                    context,
+                }
             })
             .collect();
-        self.last = out.last().map(|(id, _)| id.clone());
+        self.last = out.last().map(|r| r.id.clone());
         self.size = ((BATCH_BYTES / per_row) as u32).clamp(1, self.max);
         Ok(Some(out))
     }

@@ -135,7 +135,7 @@ pub async fn run(
             let map = UrlMap::new(from, to, site, &MatchOptions::default())?;
             matched = cdn.clone();
             let cdn_base = cdn.trim_end_matches('/').to_string();
-            inventory::each_cell(conn, tables, false, |t, id, meta, text| {
+            inventory::each_cell(conn, tables, false, |t, id, meta, text, _| {
                 let col = meta.name.as_str();
                 for hit in crate::plan::cell_hits(&map, meta.kind, text) {
                     let rest = hit.tail;
@@ -171,7 +171,7 @@ pub async fn run(
                 ),
                 None => "__GHOST_URL__/content/(images|media|files)/".into(),
             };
-            inventory::each_cell(conn, tables, false, |t, id, meta, text| {
+            inventory::each_cell(conn, tables, false, |t, id, meta, text, _| {
                 let col = meta.name.as_str();
                 for f in inventory::find_all(&m, meta.kind, text) {
                     let own = f.root != "other"
