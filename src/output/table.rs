@@ -428,6 +428,9 @@ pub fn print_scan(out: &Output, inv: &crate::scan::inventory::Inventory) {
             out.println(&format!("  {s}"));
         }
     }
+    for w in &inv.warnings {
+        out.warn(w);
+    }
 }
 
 /// The verify result: counts, then missing objects by key with the posts that use them.

@@ -212,6 +212,8 @@ pub struct Inventory {
     pub columns: Vec<ColumnCount>,
     /// `ghost-migrate rewrite` commands for the forms that still point at the site itself.
     pub suggestions: Vec<String>,
+    /// `__GHOST_URL__` values sitting where Ghost never expands them, per column.
+    pub warnings: Vec<String>,
     pub elapsed_ms: u64,
 }
 
@@ -317,11 +319,22 @@ pub async fn inventory(
     let mut columns: BTreeMap<(String, String), ColumnCount> = BTreeMap::new();
     let mut totals = FormCounts::default();
     let mut example_places: BTreeMap<(String, String), Vec<Place>> = BTreeMap::new();
-    each_cell(conn, tables, all, |t, id, meta, text, _context| {
+    let mut leaked: BTreeMap<(String, String), u64> = BTreeMap::new();
+    each_cell(conn, tables, all, |t, id, meta, text, context| {
         let col = meta.name.as_str();
         let found = find_all(&m, meta.kind, text);
         if found.is_empty() {
             return;
+        }
+        if !crate::ghost::columns::expands_ghost_url(&t.table, col, context, None) {
+            let n = found.iter().filter(|f| f.form == Form::GhostUrl).count() as u64;
+            if n > 0 {
+                let label = match context {
+                    Some(c) => format!("{}.{col} ({c})", t.table),
+                    None => format!("{}.{col}", t.table),
+                };
+                *leaked.entry((label, id.to_string())).or_default() += n;
+            }
         }
         let cc = columns
             .entry((t.table.clone(), col.to_string()))
@@ -378,7 +391,20 @@ pub async fn inventory(
     let mut groups: Vec<Group> = groups.into_values().collect();
     groups.sort_by(|a, b| b.occurrences.cmp(&a.occurrences).then(a.host.cmp(&b.host)));
     let suggestions = suggest(site, &groups);
+    let mut warnings = Vec::new();
+    let mut per_col: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for ((label, _), n) in &leaked {
+        let e = per_col.entry(label).or_default();
+        e.0 += 1;
+        e.1 += n;
+    }
+    for (label, (rows, n)) in per_col {
+        warnings.push(format!(
+            "{label}: {n} __GHOST_URL__ value(s) in {rows} row(s), but Ghost never expands the placeholder there, so visitors see it verbatim; repair with: ghost-migrate rewrite --from __GHOST_URL__/content/images/ --to __GHOST_URL__/content/images/ --site-url SITE (it writes the absolute URL in such columns only)"
+        ));
+    }
     Ok(Inventory {
+        warnings,
         schema: crate::report::SCHEMA,
         command: "scan",
         database,
