@@ -1,6 +1,7 @@
 //! One integration binary (one link), a module per subcommand.
 
 mod common;
+mod conformance;
 mod crash;
 mod journal;
 mod rdsproxy;
