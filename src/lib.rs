@@ -391,18 +391,21 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
             let opts = MatchOptions {
                 exact_scheme: a.exact_scheme,
             };
-            let cfg = a
-                .db
-                .ghost_config
-                .as_deref()
-                .map(GhostConfig::load)
-                .transpose()?;
+            let cfg =
+                a.db.ghost_config
+                    .as_deref()
+                    .map(GhostConfig::load)
+                    .transpose()?;
             let absolute_map = match &to {
                 plan::url::Prefix::Ghost { path } => {
                     let base = a
                         .ghost_url_base
                         .clone()
-                        .or_else(|| cfg.as_ref().and_then(|c| c.asset_base(path)).map(str::to_string))
+                        .or_else(|| {
+                            cfg.as_ref()
+                                .and_then(|c| c.asset_base(path))
+                                .map(str::to_string)
+                        })
                         .or_else(|| site.as_ref().map(|s| s.url.clone()));
                     match base {
                         Some(b) => {

@@ -4,8 +4,8 @@
 use crate::apply::{self, CellWrite, RowWrite};
 use crate::db::schema::{self, Table};
 use crate::db::{Cell, Conn, Engine, Target};
-use crate::ghost::columns;
 use crate::error::{Error, Result};
+use crate::ghost::columns;
 use crate::journal::{self, Entry, Run, Writer};
 use crate::output::Output;
 use crate::plan::url::{Prefix, Site, UrlMap};
@@ -48,7 +48,9 @@ pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Pref
     let t = to.trim();
     if t.starts_with('/') && !t.starts_with("//") {
         return Err(Error::usage(
-            format!("--to {to:?} is root-relative: it has no host, and ghost-migrate never writes a host-less URL where it found one with a host"),
+            format!(
+                "--to {to:?} is root-relative: it has no host, and ghost-migrate never writes a host-less URL where it found one with a host"
+            ),
             format!(
                 "use Ghost's portable form --to __GHOST_URL__{t} (the site URL, whatever it is), or the full URL, e.g. --to https://cdn.example.com{t}"
             ),
@@ -123,6 +125,7 @@ fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
         unresolved_ghost_url: 0,
         absolute_to: req.absolute_map.as_ref().map(|m| m.to_str().to_string()),
         absolute_instead: Vec::new(),
+        outside_subdir: 0,
         skipped_unsafe: 0,
         settings_changed: false,
         warnings: Vec::new(),
@@ -169,6 +172,7 @@ struct Planned {
 struct PlannedRow {
     id: String,
     unresolved: u64,
+    outside: u64,
     cells: Vec<Outcome>,
 }
 
@@ -183,7 +187,12 @@ pub struct Maps {
 impl Maps {
     /// The map for one cell: the absolute one where `--to` is `__GHOST_URL__` but Ghost would
     /// not expand it. `Err(())`: such a cell, and no absolute prefix is known.
-    fn for_cell(&self, table: &str, column: &str, context: Option<&str>) -> Result<(&UrlMap, bool), ()> {
+    fn for_cell(
+        &self,
+        table: &str,
+        column: &str,
+        context: Option<&str>,
+    ) -> Result<(&UrlMap, bool), ()> {
         let ghost_to = matches!(self.main.to_prefix, crate::plan::url::Prefix::Ghost { .. });
         if !ghost_to || columns::expands_ghost_url(table, column, context, self.major) {
             return Ok((&self.main, false));
@@ -193,7 +202,15 @@ impl Maps {
 }
 
 /// Plans one cell of a catalogued column.
-fn plan_one(maps: &Maps, t: &TableScan, col: &ColumnMeta, id: &str, context: Option<&str>, cell: Cell, apply: Option<Engine>) -> Outcome {
+fn plan_one(
+    maps: &Maps,
+    t: &TableScan,
+    col: &ColumnMeta,
+    id: &str,
+    context: Option<&str>,
+    cell: Cell,
+    apply: Option<Engine>,
+) -> Outcome {
     let problem = |reason: String| {
         Outcome::Problem(Problem {
             table: t.table.clone(),
@@ -211,9 +228,13 @@ fn plan_one(maps: &Maps, t: &TableScan, col: &ColumnMeta, id: &str, context: Opt
                 return Outcome::Unchanged;
             }
             return problem(if utf8 {
-                format!("the value is stored as bytes (a {len}-byte BLOB), not text, and holds the old prefix; ghost-migrate rewrites text only: store it as text (CAST(... AS TEXT)) and run again")
+                format!(
+                    "the value is stored as bytes (a {len}-byte BLOB), not text, and holds the old prefix; ghost-migrate rewrites text only: store it as text (CAST(... AS TEXT)) and run again"
+                )
             } else {
-                format!("the value is not valid UTF-8 ({len} bytes) and holds the old prefix; ghost-migrate rewrites text only: repair its encoding and run again")
+                format!(
+                    "the value is not valid UTF-8 ({len} bytes) and holds the old prefix; ghost-migrate rewrites text only: repair its encoding and run again"
+                )
             });
         }
     };
@@ -265,26 +286,39 @@ fn plan_rows(
     rows.into_iter()
         .map(|row| {
             let mut unresolved = 0;
+            let mut outside = 0;
             let mut cells = Vec::with_capacity(row.values.len());
             for (col, v) in t.columns.iter().zip(row.values) {
                 if let Cell::Text(text) = &v {
                     unresolved += maps.main.unresolved_ghost(text);
+                    outside += maps.main.outside_subdir(text);
                     if !t.catalogued {
-                        cells.push(match plan::cell_hits(&maps.main, col.kind, text).len() as u64 {
-                            0 => Outcome::Unchanged,
-                            n => Outcome::Unknown(n),
-                        });
+                        cells.push(
+                            match plan::cell_hits(&maps.main, col.kind, text).len() as u64 {
+                                0 => Outcome::Unchanged,
+                                n => Outcome::Unknown(n),
+                            },
+                        );
                         continue;
                     }
                 } else if !t.catalogued {
                     cells.push(Outcome::Unchanged);
                     continue;
                 }
-                cells.push(plan_one(maps, t, col, &row.id, row.context.as_deref(), v, apply));
+                cells.push(plan_one(
+                    maps,
+                    t,
+                    col,
+                    &row.id,
+                    row.context.as_deref(),
+                    v,
+                    apply,
+                ));
             }
             PlannedRow {
                 id: row.id,
                 unresolved,
+                outside,
                 cells,
             }
         })
@@ -342,6 +376,7 @@ async fn pass_table(
 fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow]) {
     for row in planned {
         report.unresolved_ghost_url += row.unresolved;
+        report.outside_subdir += row.outside;
         let mut changed = false;
         for (col, o) in t.columns.iter().zip(&row.cells) {
             match o {
@@ -522,6 +557,14 @@ fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &scan::Scop
             "table {t} has no single-column primary key and was not scanned"
         ));
     }
+    if report.outside_subdir > 0 {
+        report.warnings.push(format!(
+            "{} root-relative {} value(s) lack the site's subdirectory ({}): left alone; a browser resolves them outside the Ghost site, and they are broken there unless something else serves that path",
+            report.outside_subdir,
+            req.map.from.path(),
+            req.site.as_ref().map_or("", |s| s.subdir.as_str())
+        ));
+    }
     if !report.absolute_instead.is_empty() {
         let cols: Vec<String> = report
             .absolute_instead
@@ -604,7 +647,9 @@ async fn name_problems(conn: &mut Conn, tables: &BTreeMap<String, Table>, report
             id: p.id.clone(),
             column: p.column.clone(),
         };
-        p.slug = crate::scan::inventory::post_of(conn, tables, &place).await.slug;
+        p.slug = crate::scan::inventory::post_of(conn, tables, &place)
+            .await
+            .slug;
     }
 }
 

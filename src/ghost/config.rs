@@ -49,11 +49,10 @@ fn set_path(root: &mut Value, path: &[&str], v: Value) {
 fn apply_env(cfg: &mut Value, env: &[(String, String)]) {
     for (k, v) in env {
         let lower = k.to_ascii_lowercase();
-        let wanted =
-            lower == "url"
-                || lower.starts_with("database__")
-                || lower.starts_with("paths__")
-                || lower.starts_with("urls__");
+        let wanted = lower == "url"
+            || lower.starts_with("database__")
+            || lower.starts_with("paths__")
+            || lower.starts_with("urls__");
         if !wanted {
             continue;
         }

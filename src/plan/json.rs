@@ -153,8 +153,8 @@ pub fn visit(
     let b = doc.as_bytes();
     // `\u` escapes and escaped backslashes can hide an occurrence from the raw regex: then every
     // string with an escape is decoded and searched.
-    let slow = memchr::memmem::find(b, b"\\u").is_some()
-        || memchr::memmem::find(b, b"\\\\").is_some();
+    let slow =
+        memchr::memmem::find(b, b"\\u").is_some() || memchr::memmem::find(b, b"\\\\").is_some();
     let cands = map.candidates(doc);
     if !slow && cands.is_empty() {
         return Ok(());

@@ -107,7 +107,8 @@ fn has_encoded(text: &str) -> bool {
     let b = text.as_bytes();
     memchr::memchr2_iter(b'&', b'\\', b).any(|i| {
         let next = b.get(i + 1).copied();
-        matches!(next, Some(b'#' | b's' | b'c' | b'u')) && sep_at(text, i).is_some_and(|(_, n)| n > 2)
+        matches!(next, Some(b'#' | b's' | b'c' | b'u'))
+            && sep_at(text, i).is_some_and(|(_, n)| n > 2)
     })
 }
 
@@ -201,7 +202,14 @@ impl Spellings {
                 }
             }
             Prefix::Ghost { path } => Spellings {
-                abs: site.map(|s| (None, s.host.clone(), s.port, format!("{}{}", s.subdir, path))),
+                abs: site.map(|s| {
+                    (
+                        None,
+                        s.host.clone(),
+                        s.port,
+                        format!("{}{}", s.subdir, path),
+                    )
+                }),
                 ghost_path: Some(path.clone()),
             },
         }
@@ -255,6 +263,8 @@ pub struct UrlMap {
     any_re: Regex,
     /// Literal `__GHOST_URL__<path>` spellings that would match if the site URL were known.
     unresolved_ghost: Option<Regex>,
+    /// Root-relative `<path>` without the site's subdirectory (subdirectory sites only).
+    outside_subdir: Option<Regex>,
     /// Every spelling of `--to`, when `--to` itself contains a spelling of `--from`: an
     /// occurrence strictly inside one of these is output of an earlier run.
     protect: Option<Regex>,
@@ -284,7 +294,10 @@ fn classify(m: &str, any: bool) -> (Form, Form) {
     };
     let base = if plain.starts_with(GHOST_URL) {
         Form::GhostUrl
-    } else if plain.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("http")) {
+    } else if plain
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http"))
+    {
         Form::Absolute
     } else if plain.starts_with("//") || plain.starts_with("\\/\\/") {
         Form::ProtocolRelative
@@ -322,6 +335,15 @@ impl UrlMap {
             ),
             _ => None,
         };
+        let outside_subdir = match (site, &sp.ghost_path) {
+            (Some(s), Some(gp)) if !s.subdir.is_empty() && !gp.trim_end_matches('/').is_empty() => {
+                Some(
+                    Regex::new(&format!(r#"(?:^|[\s"'(,=>\[{{;]){}"#, lit(gp, &PLAIN)))
+                        .expect("escaped literal"),
+                )
+            }
+            _ => None,
+        };
         let to_s = to.to_string();
         let needle_path = sp
             .ghost_path
@@ -342,6 +364,7 @@ impl UrlMap {
             re,
             any_re,
             unresolved_ghost,
+            outside_subdir,
             protect: None,
             to_escaped: escape_slashes(&to_s),
             to: to_s,
@@ -431,19 +454,24 @@ impl UrlMap {
     fn accept(&self, text: &str, s: usize, e: usize, base: Form, matched: &str) -> bool {
         let b = text.as_bytes();
         let prev = if s == 0 { None } else { Some(b[s - 1]) };
+        // An encoded `/` or `:` right before: inside another URL, never a URL start.
+        let after_encoded = prev == Some(b';') && ends_with_encoded_sep(&text[..s]);
         let ok_prev = match base {
+            // Not inside another URL's path (an archive or proxy link keeps pointing where
+            // it points): url-utils leaves those alone too.
             Form::Absolute => {
-                !prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-".contains(&c))
+                !(prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-/".contains(&c))
+                    || after_encoded)
             }
             Form::ProtocolRelative => {
-                !prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-:/\\".contains(&c))
-                    && !(prev == Some(b';') && ends_with_encoded_sep(&text[..s]))
+                !(prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-:/\\".contains(&c))
+                    || after_encoded)
             }
             Form::Relative => {
                 (match prev {
                     None => true,
                     Some(c) => c.is_ascii_whitespace() || b"\"'(,=>[{;".contains(&c),
-                }) && !(prev == Some(b';') && ends_with_encoded_sep(&text[..s]))
+                }) && !after_encoded
             }
             _ => true,
         };
@@ -499,6 +527,15 @@ impl UrlMap {
     /// unknown.
     pub fn unresolved_ghost(&self, text: &str) -> u64 {
         self.unresolved_ghost
+            .as_ref()
+            .map_or(0, |re| re.find_iter(text).count() as u64)
+    }
+
+    /// Root-relative occurrences of the prefix's path without the site's subdirectory, left
+    /// alone (a browser resolves them outside the Ghost site; Ghost's own save files them under
+    /// it): counted for the report.
+    pub fn outside_subdir(&self, text: &str) -> u64 {
+        self.outside_subdir
             .as_ref()
             .map_or(0, |re| re.find_iter(text).count() as u64)
     }

@@ -401,7 +401,11 @@ mod tests {
         let p = plan_cell(&m, "t", &c, "1", broken.into()).unwrap_err();
         assert!(p.reason.contains("does not parse"), "{}", p.reason);
         // Broken but without the prefix: not ours to judge.
-        assert!(plan_cell(&m, "t", &c, "1", "{\"a\":\"\\u12".into()).unwrap().is_none());
+        assert!(
+            plan_cell(&m, "t", &c, "1", "{\"a\":\"\\u12".into())
+                .unwrap()
+                .is_none()
+        );
         // A settings value that merely starts with '{' stays text.
         let t = "{not json} https://blog.example.com/content/images/a.jpg";
         assert_eq!(
@@ -495,6 +499,7 @@ mod tests {
             "<img src=\"https://blog.example.com/content/images/a.jpg\" srcset=\"//blog.example.com/content/images/size/w600/a.jpg 600w, /content/images/a.jpg 1000w\">",
             "__GHOST_URL__/content/images/a.jpg http://BLOG.example.com/content/images/b.jpg",
             "http&#58;//blog.example.com/content/images/b.jpg",
+            "<img src=\"http:&#x2F;&#x2F;blog.example.com&#x2F;content&#x2F;images&#x2F;b.jpg\">",
         ];
         let json = r#"{"a":"https:\/\/blog.example.com\/content\/images\/a.jpg","b":"x\n/content/images/c.jpg"}"#;
         for to in tos {

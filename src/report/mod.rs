@@ -2,8 +2,8 @@
 //! human rendering lives in `output::table`, JSON is serde.
 
 use crate::ghost::columns::CellKind;
-use crate::plan::Problem;
 use crate::plan::Edit;
+use crate::plan::Problem;
 use crate::plan::url::FormCounts;
 use serde::Serialize;
 
@@ -70,6 +70,8 @@ pub struct Report {
     /// the absolute prefix (`absolute_to`) was written there instead.
     pub absolute_to: Option<String>,
     pub absolute_instead: Vec<UnknownColumn>,
+    /// Root-relative values without the site's subdirectory, left alone (subdirectory sites).
+    pub outside_subdir: u64,
     /// Problem cells left alone by `--skip-unsafe` (applied runs only).
     pub skipped_unsafe: u64,
     pub settings_changed: bool,

@@ -3,8 +3,8 @@
 //! file URLs are found by the same matcher `rewrite` uses, so the counts agree with its dry run;
 //! other URLs by a generic pattern. Read-only; no printing.
 
-use crate::db::{Cell, Conn};
 use crate::db::schema::Table;
+use crate::db::{Cell, Conn};
 use crate::error::Result;
 use crate::ghost::columns::CellKind;
 use crate::plan::url::{Form, FormCounts, GHOST_URL, MatchOptions, Prefix, Site, UrlMap};

@@ -182,7 +182,11 @@ impl<'a> Batches<'a> {
                     Cell::Null => None,
                 };
                 let id = text(r.remove(0)).unwrap_or_default();
-                let context = if has_context { r.pop().and_then(text) } else { None };
+                let context = if has_context {
+                    r.pop().and_then(text)
+                } else {
+                    None
+                };
                 ScannedRow {
                     id,
                     values: r,

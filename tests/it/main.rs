@@ -4,6 +4,7 @@ mod common;
 mod conformance;
 mod crash;
 mod journal;
+mod matching;
 mod rdsproxy;
 mod rewrite;
 mod s3server;
