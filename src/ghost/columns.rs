@@ -143,8 +143,8 @@ const EXPANDED_SETTINGS: &[&str] = &[
 
 /// Whether Ghost turns `__GHOST_URL__` back into a URL when it reads this cell, so the portable
 /// form may be written there. Read from Ghost's model layer (each model's `parse()` calling
-/// url-utils `transformReadyToAbsolute`) at 4.48.9, 5.130.6 and 6.65.0: the table is in
-/// ARCHITECTURE.md. `context` is the row's `context_column` value; `major` the Ghost major
+/// url-utils `transformReadyToAbsolute`) at 4.48.9, 5.130.6 and 6.65.0: the table with file and line for each column is in
+/// docs/ghost-url-expansion.md. `context` is the row's `context_column` value; `major` the Ghost major
 /// version from the `migrations` table (Ghost 3 and older know no `__GHOST_URL__` at all).
 /// Lexical and mobiledoc are expanded as whole strings, so every key inside them is.
 pub fn expands_ghost_url(
