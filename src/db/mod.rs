@@ -2,7 +2,9 @@
 //! one connection (`Conn`) with the few query shapes the tool needs, and the SQL spelling
 //! differences between MySQL and SQLite. No knowledge of Ghost or of URLs here.
 
+pub mod iam;
 pub mod schema;
+pub mod tls;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
