@@ -78,6 +78,10 @@ pub struct DbArgs {
     /// Seconds to wait for the database server to answer.
     #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
     pub connect_timeout: u64,
+    /// RDS/Aurora: log in with an IAM auth token from the AWS credential chain instead of a
+    /// password (same as ?iam-auth=true in --db).
+    #[arg(long, global = true)]
+    pub iam_auth: bool,
 }
 
 #[derive(Debug, Args)]

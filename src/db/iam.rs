@@ -15,6 +15,41 @@ use std::time::{Duration, SystemTime};
 /// How long a token may be used to open a connection (RDS's maximum, boto3's value).
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(900);
 
+/// How a MySQL target authenticates.
+#[derive(Debug, Clone)]
+pub enum Iam {
+    /// With the password (or none).
+    Off,
+    /// `?iam-auth=true` in `--db`: credentials not loaded yet (the command layer loads them).
+    Wanted,
+    /// With an IAM token made from these credentials before each connection.
+    Ready(IamAuth),
+}
+
+impl Iam {
+    /// Reads `iam-auth` from a `--db` URL's query.
+    pub fn from_url_query(query: &str) -> Result<Iam, super::DbError> {
+        let mut out = Iam::Off;
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, "true"));
+            if k != "iam-auth" {
+                continue;
+            }
+            out = match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "" => Iam::Wanted,
+                "false" | "0" | "no" => Iam::Off,
+                _ => {
+                    return Err(super::DbError::Setting {
+                        msg: format!("--db has iam-auth={v:?}"),
+                        hint: "use iam-auth=true (or the --iam-auth flag)".into(),
+                    });
+                }
+            };
+        }
+        Ok(out)
+    }
+}
+
 /// Where IAM tokens come from: a region and a credentials provider of the standard chain.
 #[derive(Debug, Clone)]
 pub struct IamAuth {
@@ -114,8 +149,20 @@ pub fn token(
 mod tests {
     use super::*;
 
+    /// host, port, user, region, access key, secret key, session token, boto3's token.
+    type Case = (
+        &'static str,
+        u16,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+    );
+
     /// Produced by tools/iam-token-fixture.py (boto3 1.43.11), same inputs.
-    const BOTO3_CASES: &[(&str, u16, &str, &str, &str, &str, Option<&str>, &str)] = &[
+    const BOTO3_CASES: &[Case] = &[
         (
             "db.cluster-abc123.us-east-1.rds.amazonaws.com",
             3306,

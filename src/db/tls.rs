@@ -59,6 +59,12 @@ impl SslMode {
     }
 }
 
+/// A client certificate and its key, PEM.
+pub type ClientPem = (Vec<u8>, Vec<u8>);
+
+/// A message and a hint, for the caller's error type.
+pub type Problem = (String, String);
+
 /// Where trusted certificate authorities come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ca {
@@ -78,9 +84,11 @@ pub struct TlsRequest {
     pub fallback: Option<SslMode>,
     pub ca: Option<Ca>,
     /// Client certificate and key, PEM.
-    pub client: Option<(Vec<u8>, Vec<u8>)>,
+    pub client: Option<ClientPem>,
     /// How to name the setting in messages (`ssl-mode in --db`, `database.connection.ssl`).
     pub origin: &'static str,
+    /// Notes for the user found while reading the setting.
+    pub notes: Vec<String>,
 }
 
 /// The TLS settings a connection uses.
@@ -88,7 +96,7 @@ pub struct TlsRequest {
 pub struct TlsPlan {
     pub mode: SslMode,
     pub ca: Option<Ca>,
-    pub client: Option<(Vec<u8>, Vec<u8>)>,
+    pub client: Option<ClientPem>,
     pub rds: bool,
     pub warnings: Vec<String>,
 }
@@ -143,7 +151,7 @@ pub fn rds_region(host: &str) -> Option<String> {
 /// built-in bundle; anything weaker must be asked for explicitly and is warned about.
 pub fn decide(host: &str, req: &TlsRequest) -> TlsPlan {
     let rds = is_rds_host(host);
-    let mut warnings = Vec::new();
+    let mut warnings = req.notes.clone();
     let mode = match (req.mode, rds) {
         (Some(m), true) => {
             if m < SslMode::VerifyIdentity {
@@ -220,7 +228,7 @@ pub fn is_private_key(pem: &[u8]) -> bool {
 
 /// The TLS keys of a `--db` URL's query (`ssl-mode`, `ssl-ca`, `ssl-cert`, `ssl-key`, also
 /// spelled `sslmode`, ...). `Err` names the key and says what is wrong.
-pub fn from_url_query(query: &str) -> Result<TlsRequest, (String, String)> {
+pub fn from_url_query(query: &str) -> Result<TlsRequest, Problem> {
     let mut req = TlsRequest {
         origin: "ssl-mode in --db",
         ..Default::default()
@@ -276,7 +284,7 @@ pub fn client_pair(
     cert_name: &str,
     key_name: &str,
     place: &str,
-) -> Result<Option<(Vec<u8>, Vec<u8>)>, (String, String)> {
+) -> Result<Option<ClientPem>, Problem> {
     match (cert, key) {
         (Some(c), Some(k)) => {
             if count_certs(&c) == 0 {
@@ -299,7 +307,7 @@ pub fn client_pair(
     }
 }
 
-fn read_pem_file(key: &str, path: &str) -> Result<Vec<u8>, (String, String)> {
+fn read_pem_file(key: &str, path: &str) -> Result<Vec<u8>, Problem> {
     std::fs::read(PathBuf::from(path)).map_err(|e| {
         (
             format!("--db has {key}={path}, which cannot be read: {e}"),
