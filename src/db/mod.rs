@@ -276,7 +276,7 @@ fn connect_error(target: String, plan: &tls::TlsPlan, e: sqlx::Error) -> DbError
         return DbError::Connect { target, reason };
     }
     let hint = if reason.contains("NotValidForName") || reason.contains("not valid for") {
-        "the server's certificate does not name this host: connect by the name in the certificate (the RDS endpoint itself, not an alias or IP), or lower the check with ssl-mode=verify_ca in --db".to_string()
+        "the server's certificate does not name this host: connect by a name the certificate carries (the RDS endpoint itself, not an alias or an IP address); ssl-mode=required in --db skips every check".to_string()
     } else if reason.contains("does not support TLS") {
         "the server offers no TLS: enable it on the server, or (off RDS) use ssl-mode=preferred"
             .to_string()

@@ -8,4 +8,6 @@ mod rewrite;
 mod s3server;
 mod snapshot;
 mod sync;
+mod tls;
+mod tlsdb;
 mod verify;
