@@ -24,7 +24,8 @@ pub struct TlsDb {
     pub other_ca: PathBuf,
     child: Child,
     watchdog: Child,
-    dir: tempfile::TempDir,
+    /// Certificates, data directory and log; removed after the server stops.
+    _dir: tempfile::TempDir,
 }
 
 impl Drop for TlsDb {
@@ -203,7 +204,7 @@ fn start() -> TlsDb {
         other_ca: d.join("other-ca.pem"),
         child,
         watchdog,
-        dir,
+        _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     while !server.cli(&["-e", "SELECT 1"]).status.success() {
@@ -286,9 +287,5 @@ impl TlsDb {
                 .join(", ")
         ));
         format!("{tables}\n{sums}")
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
