@@ -291,6 +291,19 @@ async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
             cli::CannedAcl::AuthenticatedRead => A::AuthenticatedRead,
         }
     });
+    let sse = a.sse.map(|x| {
+        use aws_sdk_s3::types::ServerSideEncryption as S;
+        match x {
+            cli::Sse::Aes256 => S::Aes256,
+            cli::Sse::AwsKms => S::AwsKms,
+        }
+    });
+    if a.sse_kms_key_id.is_some() && a.sse != Some(cli::Sse::AwsKms) {
+        return Err(Error::usage(
+            "--sse-kms-key-id needs --sse aws:kms",
+            "add --sse aws:kms, or drop --sse-kms-key-id",
+        ));
+    }
     let content_dir = sync::content_dir(a.content_dir.as_deref(), a.ghost_config.as_deref())?;
     let req = sync::SyncRequest {
         bucket: a.bucket,
@@ -305,6 +318,8 @@ async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
             cache_control: a.cache_control,
             acl,
             storage_class,
+            sse,
+            sse_kms_key_id: a.sse_kms_key_id,
         },
         rehash: a.rehash,
     };

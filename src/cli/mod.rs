@@ -176,6 +176,17 @@ pub enum CannedAcl {
     AuthenticatedRead,
 }
 
+/// Server-side encryption of uploaded objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sse {
+    /// S3-managed keys (SSE-S3).
+    #[value(name = "AES256")]
+    Aes256,
+    /// AWS KMS keys (SSE-KMS); the key from --sse-kms-key-id, else the account's aws/s3 key.
+    #[value(name = "aws:kms")]
+    AwsKms,
+}
+
 #[derive(Debug, Args)]
 pub struct SyncImagesArgs {
     #[command(flatten)]
@@ -216,6 +227,12 @@ pub struct SyncImagesArgs {
     /// Storage class, e.g. STANDARD, INTELLIGENT_TIERING, STANDARD_IA.
     #[arg(long, value_name = "CLASS")]
     pub storage_class: Option<String>,
+    /// Server-side encryption for every uploaded object (for buckets whose policy requires it).
+    #[arg(long, value_enum, value_name = "ALGORITHM")]
+    pub sse: Option<Sse>,
+    /// The KMS key for --sse aws:kms: key id, alias/NAME or ARN (default: the aws/s3 key).
+    #[arg(long, value_name = "ID")]
+    pub sse_kms_key_id: Option<String>,
     /// Hash every file again instead of trusting the local hash cache.
     #[arg(long)]
     pub rehash: bool,

@@ -7,6 +7,7 @@ mod rdsproxy;
 mod rewrite;
 mod s3server;
 mod snapshot;
+mod sse;
 mod sync;
 mod tls;
 mod tlsdb;
