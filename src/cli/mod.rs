@@ -66,7 +66,7 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct DbArgs {
-    /// The Ghost database: a SQLite path, sqlite://PATH, or mysql://user:pass@host:3306/db[?ssl-mode=required].
+    /// The Ghost database: a SQLite path, sqlite://PATH, or mysql://user:pass@host:3306/db[?ssl-mode=..&ssl-ca=PATH&iam-auth=true].
     #[arg(long, global = true, env = "GHOST_MIGRATE_DB", hide_env_values = true)]
     pub db: Option<String>,
     /// Ghost's config.production.json: database connection and site URL (env overrides apply).
