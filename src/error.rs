@@ -56,9 +56,13 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage { .. } | Error::Prefix(_) | Error::Refused(_) => exit::USAGE,
-            Error::Db(DbError::BadUrl(_) | DbError::NoSuchFile(_) | DbError::Connect { .. }) => {
-                exit::USAGE
-            }
+            Error::Db(
+                DbError::BadUrl(_)
+                | DbError::NoSuchFile(_)
+                | DbError::Connect { .. }
+                | DbError::Setting { .. }
+                | DbError::Tls { .. },
+            ) => exit::USAGE,
             Error::Interrupted => exit::INTERRUPTED,
             _ => exit::FAILED,
         }
@@ -71,6 +75,9 @@ impl Error {
             Error::Prefix(_) => Some(
                 "give a URL prefix such as https://blog.example.com/content/images/".to_string(),
             ),
+            Error::Db(DbError::Setting { hint, .. } | DbError::Tls { hint, .. }) => {
+                Some(hint.clone())
+            }
             Error::Db(DbError::Connect { .. }) => Some(
                 "check --db, GHOST_MIGRATE_DB or --ghost-config (host, port, user, password), or raise --connect-timeout"
                     .to_string(),

@@ -48,7 +48,7 @@ async fn snapshot_cmd(a: cli::SnapshotArgs, out: &Output) -> Result<u8> {
     use snapshot::Source;
     let db_given = a.db.db.is_some() || a.db.ghost_config.is_some();
     let target = if db_given {
-        Some(resolve_db(&a.db)?.0)
+        Some(resolve_db(&a.db, Some(&a.aws), out).await?.0)
     } else {
         None
     };
@@ -215,7 +215,7 @@ async fn snapshot_cmd(a: cli::SnapshotArgs, out: &Output) -> Result<u8> {
 async fn verify_cmd(a: cli::VerifyArgs, out: &Output) -> Result<u8> {
     sync::check_bucket(&a.bucket)?;
     let prefix = sync::normalize_prefix(&a.prefix)?;
-    let (target, site) = resolve_db(&a.db)?;
+    let (target, site) = resolve_db(&a.db, Some(&a.aws), out).await?;
     if a.cdn_url.is_none() && site.is_none() {
         out.warn("no site URL: only __GHOST_URL__ values are checked; pass --site-url or --ghost-config to include absolute and relative ones");
     }
@@ -291,6 +291,19 @@ async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
             cli::CannedAcl::AuthenticatedRead => A::AuthenticatedRead,
         }
     });
+    let sse = a.sse.map(|x| {
+        use aws_sdk_s3::types::ServerSideEncryption as S;
+        match x {
+            cli::Sse::Aes256 => S::Aes256,
+            cli::Sse::AwsKms => S::AwsKms,
+        }
+    });
+    if a.sse_kms_key_id.is_some() && a.sse != Some(cli::Sse::AwsKms) {
+        return Err(Error::usage(
+            "--sse-kms-key-id needs --sse aws:kms",
+            "add --sse aws:kms, or drop --sse-kms-key-id",
+        ));
+    }
     let content_dir = sync::content_dir(a.content_dir.as_deref(), a.ghost_config.as_deref())?;
     let req = sync::SyncRequest {
         bucket: a.bucket,
@@ -305,6 +318,8 @@ async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
             cache_control: a.cache_control,
             acl,
             storage_class,
+            sse,
+            sse_kms_key_id: a.sse_kms_key_id,
         },
         rehash: a.rehash,
     };
@@ -331,8 +346,13 @@ async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
     })
 }
 
-/// Where the database is and what the site URL is, from --db / --ghost-config / --site-url.
-pub fn resolve_db(a: &DbArgs) -> Result<(Target, Option<Site>)> {
+/// Where the database is and what the site URL is, from --db / --ghost-config / --site-url;
+/// loads AWS credentials for IAM authentication and shows how TLS was lowered, if it was.
+pub async fn resolve_db(
+    a: &DbArgs,
+    aws: Option<&cli::AwsArgs>,
+    out: &Output,
+) -> Result<(Target, Option<Site>)> {
     let cfg = a
         .ghost_config
         .as_deref()
@@ -348,9 +368,52 @@ pub fn resolve_db(a: &DbArgs) -> Result<(Target, Option<Site>)> {
             ));
         }
     };
+    let target = if a.iam_auth || target.wants_iam() {
+        with_iam(target, aws, out).await?
+    } else {
+        target
+    };
+    for w in target.warnings() {
+        out.warn(&w);
+    }
     let site_url = a.site_url.clone().or_else(|| cfg.and_then(|c| c.url));
     let site = site_url.as_deref().map(Site::parse).transpose()?;
     Ok((target, site))
+}
+
+/// Switches a MySQL target to RDS IAM authentication over the standard AWS chain; the region
+/// is the endpoint's own unless --region says otherwise.
+async fn with_iam(target: Target, aws: Option<&cli::AwsArgs>, out: &Output) -> Result<Target> {
+    let (host, has_password) = match &target {
+        Target::Mysql { opts, display, .. } => {
+            (opts.get_host().to_string(), display.contains(":***@"))
+        }
+        Target::Sqlite { .. } => {
+            return Err(Error::usage(
+                "--iam-auth is for MySQL on RDS/Aurora; this is a SQLite database",
+                "drop --iam-auth",
+            ));
+        }
+    };
+    let mut args = aws.cloned().unwrap_or_default();
+    if args.region.is_none() {
+        args.region = db::tls::rds_region(&host);
+    }
+    let loaded = aws::Aws::load(&args).await?;
+    let Some(credentials) = loaded.config.credentials_provider() else {
+        return Err(Error::usage(
+            "no AWS credentials for the IAM auth token",
+            "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with a task/instance role",
+        ));
+    };
+    if has_password {
+        out.notice("IAM authentication: the configured password is not used, a token is");
+    }
+    let auth = db::iam::IamAuth {
+        region: loaded.region(),
+        credentials,
+    };
+    Ok(target.with_iam(auth)?)
 }
 
 fn recorded_args() -> String {
@@ -365,7 +428,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
         Command::SyncImages(a) => sync_images(a, out).await,
         Command::Snapshot(a) => snapshot_cmd(a, out).await,
         Command::Scan(a) => {
-            let (target, site) = resolve_db(&a.db)?;
+            let (target, site) = resolve_db(&a.db, None, out).await?;
             let (mut conn, tables) =
                 rewrite::open_ghost(&target, Duration::from_secs(a.db.connect_timeout)).await?;
             let inv = scan::inventory::inventory(
@@ -386,7 +449,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
         }
         Command::Verify(a) => verify_cmd(a, out).await,
         Command::Rewrite(a) => {
-            let (target, site) = resolve_db(&a.db)?;
+            let (target, site) = resolve_db(&a.db, None, out).await?;
             let (from, to) = rewrite::parse_prefixes(&a.from, &a.to, site.as_ref())?;
             let opts = MatchOptions {
                 exact_scheme: a.exact_scheme,
@@ -461,7 +524,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
             })
         }
         Command::Runs(a) => {
-            let (target, _) = resolve_db(&a.db)?;
+            let (target, _) = resolve_db(&a.db, None, out).await?;
             let mut conn = target
                 .connect(Duration::from_secs(a.db.connect_timeout))
                 .await?;
@@ -496,7 +559,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Rollback(a) => {
-            let (target, _) = resolve_db(&a.db)?;
+            let (target, _) = resolve_db(&a.db, None, out).await?;
             if !a.dry_run && !a.yes && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
                 return Err(Error::usage(
                     "refusing to write without confirmation: stdin is not a terminal",

@@ -66,7 +66,7 @@ pub struct OutputArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct DbArgs {
-    /// The Ghost database: a SQLite path, sqlite://PATH, or mysql://user:pass@host:3306/db[?ssl-mode=required].
+    /// The Ghost database: a SQLite path, sqlite://PATH, or mysql://user:pass@host:3306/db[?ssl-mode=..&ssl-ca=PATH&iam-auth=true].
     #[arg(long, global = true, env = "GHOST_MIGRATE_DB", hide_env_values = true)]
     pub db: Option<String>,
     /// Ghost's config.production.json: database connection and site URL (env overrides apply).
@@ -78,6 +78,10 @@ pub struct DbArgs {
     /// Seconds to wait for the database server to answer.
     #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
     pub connect_timeout: u64,
+    /// RDS/Aurora: log in with an IAM auth token from the AWS credential chain instead of a
+    /// password (same as ?iam-auth=true in --db).
+    #[arg(long, global = true)]
+    pub iam_auth: bool,
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +186,17 @@ pub enum CannedAcl {
     AuthenticatedRead,
 }
 
+/// Server-side encryption of uploaded objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sse {
+    /// S3-managed keys (SSE-S3).
+    #[value(name = "AES256")]
+    Aes256,
+    /// AWS KMS keys (SSE-KMS); the key from --sse-kms-key-id, else the account's aws/s3 key.
+    #[value(name = "aws:kms")]
+    AwsKms,
+}
+
 #[derive(Debug, Args)]
 pub struct SyncImagesArgs {
     #[command(flatten)]
@@ -222,6 +237,12 @@ pub struct SyncImagesArgs {
     /// Storage class, e.g. STANDARD, INTELLIGENT_TIERING, STANDARD_IA.
     #[arg(long, value_name = "CLASS")]
     pub storage_class: Option<String>,
+    /// Server-side encryption for every uploaded object (for buckets whose policy requires it).
+    #[arg(long, value_enum, value_name = "ALGORITHM")]
+    pub sse: Option<Sse>,
+    /// The KMS key for --sse aws:kms: key id, alias/NAME or ARN (default: the aws/s3 key).
+    #[arg(long, value_name = "ID")]
+    pub sse_kms_key_id: Option<String>,
     /// Hash every file again instead of trusting the local hash cache.
     #[arg(long)]
     pub rehash: bool,

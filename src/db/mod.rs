@@ -2,9 +2,11 @@
 //! one connection (`Conn`) with the few query shapes the tool needs, and the SQL spelling
 //! differences between MySQL and SQLite. No knowledge of Ghost or of URLs here.
 
+pub mod iam;
 pub mod schema;
+pub mod tls;
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlSslMode};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Executor, Row};
 use std::path::PathBuf;
@@ -25,8 +27,13 @@ pub enum Target {
         path: PathBuf,
     },
     Mysql {
+        /// Host, port, user, password, database; TLS comes from `tls` when connecting.
         opts: Box<MySqlConnectOptions>,
         display: String,
+        /// What `--db` or Ghost's `ssl` asked of TLS (the RDS rule is applied by `tls_plan`).
+        tls: Box<tls::TlsRequest>,
+        /// RDS IAM authentication instead of the password.
+        iam: iam::Iam,
     },
 }
 
@@ -38,6 +45,16 @@ pub enum DbError {
     NoSuchFile(String),
     #[error("cannot connect to {target}: {reason}")]
     Connect { target: String, reason: String },
+    /// A TLS or authentication setting that cannot be used as given (exit 2).
+    #[error("{msg}")]
+    Setting { msg: String, hint: String },
+    /// The TLS handshake failed: certificate not trusted, wrong host name, no TLS (exit 2).
+    #[error("cannot connect to {target}: TLS: {reason}")]
+    Tls {
+        target: String,
+        reason: String,
+        hint: String,
+    },
     #[error("{0}")]
     Sql(String),
 }
@@ -55,10 +72,18 @@ impl Target {
             let norm = db.replacen("mariadb://", "mysql://", 1);
             let opts =
                 MySqlConnectOptions::from_str(&norm).map_err(|_| DbError::BadUrl(mask_url(db)))?;
-            return Ok(Target::Mysql {
+            let query = norm.split_once('?').map_or("", |(_, q)| q);
+            let req =
+                tls::from_url_query(query).map_err(|(msg, hint)| DbError::Setting { msg, hint })?;
+            let iam = iam::Iam::from_url_query(query)?;
+            let t = Target::Mysql {
                 opts: Box::new(opts),
                 display: mask_url(db),
-            });
+                tls: Box::new(req),
+                iam,
+            };
+            t.tls_plan()?;
+            return Ok(t);
         }
         let path = db
             .strip_prefix("sqlite://")
@@ -70,14 +95,14 @@ impl Target {
         Ok(Target::Sqlite { path: path.into() })
     }
 
-    /// From Ghost's `database.connection` for MySQL.
+    /// From Ghost's `database.connection` for MySQL (`ssl` mapped by `ghost::config`).
     pub fn mysql(
         host: &str,
         port: u16,
         user: &str,
         password: Option<&str>,
         database: &str,
-        ssl: bool,
+        ssl: tls::TlsRequest,
     ) -> Self {
         let mut opts = MySqlConnectOptions::new()
             .host(host)
@@ -87,9 +112,6 @@ impl Target {
         if let Some(p) = password {
             opts = opts.password(p);
         }
-        if ssl {
-            opts = opts.ssl_mode(MySqlSslMode::Required);
-        }
         let pw = if password.is_some_and(|p| !p.is_empty()) {
             ":***"
         } else {
@@ -98,7 +120,63 @@ impl Target {
         Target::Mysql {
             opts: Box::new(opts),
             display: format!("mysql://{user}{pw}@{host}:{port}/{database}"),
+            tls: Box::new(ssl),
+            iam: iam::Iam::Off,
         }
+    }
+
+    /// The TLS settings this target connects with (MySQL only), warnings included; refuses
+    /// IAM authentication without TLS.
+    pub fn tls_plan(&self) -> Result<Option<tls::TlsPlan>, DbError> {
+        let Target::Mysql { opts, tls, iam, .. } = self else {
+            return Ok(None);
+        };
+        let host = opts.get_host();
+        let mut req = (**tls).clone();
+        if !matches!(iam, iam::Iam::Off) && req.mode.is_none() && !tls::is_rds_host(host) {
+            // A token is only good for RDS: verify the chain with Amazon's CAs even when the
+            // name is a tunnel or an alias.
+            req.fallback = Some(tls::SslMode::VerifyCa);
+            req.ca = req.ca.or(Some(tls::Ca::RdsBundle));
+        }
+        let plan = tls::decide(host, &req);
+        if !matches!(iam, iam::Iam::Off) && plan.mode < tls::SslMode::Required {
+            return Err(DbError::Setting {
+                msg: format!(
+                    "IAM authentication sends its token as a clear-text password, and ssl-mode={} allows a connection without TLS",
+                    plan.mode.name()
+                ),
+                hint: "drop ssl-mode from --db (RDS endpoints then verify the certificate and host name), or use ssl-mode=verify_identity".into(),
+            });
+        }
+        Ok(Some(plan))
+    }
+
+    /// Notes for the user about how this target connects (a lowered RDS TLS mode, ...).
+    pub fn warnings(&self) -> Vec<String> {
+        self.tls_plan()
+            .ok()
+            .flatten()
+            .map(|p| p.warnings)
+            .unwrap_or_default()
+    }
+
+    /// Switches a MySQL target to RDS IAM authentication with `auth`'s credentials.
+    pub fn with_iam(mut self, auth: iam::IamAuth) -> Result<Self, DbError> {
+        if let Target::Mysql { iam, .. } = &mut self {
+            *iam = iam::Iam::Ready(auth);
+            self.tls_plan()?;
+            return Ok(self);
+        }
+        Err(DbError::Setting {
+            msg: "--iam-auth is for MySQL on RDS/Aurora; this is a SQLite database".into(),
+            hint: "drop --iam-auth".into(),
+        })
+    }
+
+    /// True when `--db` asked for IAM authentication (`?iam-auth=true`).
+    pub fn wants_iam(&self) -> bool {
+        matches!(self, Target::Mysql { iam, .. } if !matches!(iam, iam::Iam::Off))
     }
 
     pub fn engine(&self) -> Engine {
@@ -135,14 +213,82 @@ impl Target {
                     .map_err(|e| fail(e.to_string()))?;
                 Ok(Conn::Sqlite(c))
             }
-            Target::Mysql { opts, .. } => {
-                let c = tokio::time::timeout(timeout, MySqlConnection::connect_with(opts))
+            Target::Mysql { opts, iam, .. } => {
+                let plan = self.tls_plan()?.expect("a MySQL target has a TLS plan");
+                let mut o = tls::apply((**opts).clone(), &plan);
+                match iam {
+                    iam::Iam::Off => {}
+                    iam::Iam::Wanted => {
+                        return Err(DbError::Setting {
+                            msg: "IAM authentication was asked for but no AWS credentials were loaded".into(),
+                            hint: "this is a bug: report it with the command line".into(),
+                        });
+                    }
+                    iam::Iam::Ready(a) => {
+                        let token = a
+                            .token(o.get_host(), o.get_port(), o.get_username())
+                            .await
+                            .map_err(|e| DbError::Setting {
+                                msg: e,
+                                hint: "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with a task/instance role".into(),
+                            })?;
+                        o = o.password(&token).enable_cleartext_plugin(true);
+                    }
+                }
+                if let Some(sock) = test_socket() {
+                    o = o.socket(sock);
+                }
+                let c = tokio::time::timeout(timeout, MySqlConnection::connect_with(&o))
                     .await
                     .map_err(|_| fail(format!("no answer within {}s", timeout.as_secs())))?
-                    .map_err(|e| fail(e.to_string()))?;
+                    .map_err(|e| connect_error(self.display(), &plan, e))?;
                 Ok(Conn::Mysql(c))
             }
         }
+    }
+}
+
+/// Debug builds only: `GHOST_MIGRATE_TEST_MYSQL_SOCKET` sends MySQL connections through that
+/// Unix socket while TLS still verifies the host name of the target, so tests can reach an
+/// `*.rds.amazonaws.com` name on a local server.
+fn test_socket() -> Option<PathBuf> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var_os("GHOST_MIGRATE_TEST_MYSQL_SOCKET").map(PathBuf::from)
+}
+
+/// A failed MySQL connection: TLS failures get their own error and hint.
+fn connect_error(target: String, plan: &tls::TlsPlan, e: sqlx::Error) -> DbError {
+    let reason = e.to_string();
+    let tls_failure = matches!(e, sqlx::Error::Tls(_))
+        || [
+            "certificate",
+            "TLS",
+            "tls",
+            "handshake",
+            "CertNotValid",
+            "UnknownIssuer",
+        ]
+        .iter()
+        .any(|w| reason.contains(w));
+    if !tls_failure {
+        return DbError::Connect { target, reason };
+    }
+    let hint = if reason.contains("NotValidForName") || reason.contains("not valid for") {
+        "the server's certificate does not name this host: connect by a name the certificate carries (the RDS endpoint itself, not an alias or an IP address); ssl-mode=required in --db skips every check".to_string()
+    } else if reason.contains("does not support TLS") {
+        "the server offers no TLS: enable it on the server, or (off RDS) use ssl-mode=preferred"
+            .to_string()
+    } else if plan.rds && plan.ca == Some(tls::Ca::RdsBundle) {
+        "the certificate is not signed by an Amazon RDS CA known to this build: refresh the bundle (tools/refresh-rds-ca.sh), or give the CA with ?ssl-ca=/path/ca.pem in --db or database.connection.ssl.ca in Ghost's config".to_string()
+    } else {
+        "the certificate is not signed by a trusted CA: give the CA with ?ssl-ca=/path/ca.pem in --db or database.connection.ssl.ca in Ghost's config".to_string()
+    };
+    DbError::Tls {
+        target,
+        reason,
+        hint,
     }
 }
 

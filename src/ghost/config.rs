@@ -122,15 +122,15 @@ impl GhostConfig {
                 let host = get("host").unwrap_or_else(|| "127.0.0.1".into());
                 let port = get("port").and_then(|p| p.parse().ok()).unwrap_or(3306);
                 let user = get("user").unwrap_or_else(|| "root".into());
-                let password = get("password");
+                // mysql2 sends no password for "" (`options.password || undefined`).
+                let password = get("password").filter(|p| !p.is_empty());
                 let database = get("database").ok_or_else(|| {
                     Error::usage(
                         format!("{} has no database.connection.database", path.display()),
                         "add it, or pass --db mysql://user:pass@host:3306/ghost",
                     )
                 })?;
-                let ssl = val_of(&cfg, &["database", "connection", "ssl"])
-                    .is_some_and(|v| !v.is_null() && v != &Value::Bool(false));
+                let ssl = super::ssl::request(val_of(&cfg, &["database", "connection", "ssl"]))?;
                 Target::mysql(&host, port, &user, password.as_deref(), &database, ssl)
             }
             other => {

@@ -361,8 +361,12 @@ pub async fn run(
     let mut set = tokio::task::JoinSet::new();
     let mut next = 0usize;
     let mut in_flight = 0usize;
+    let mut denied: Option<Error> = None;
     loop {
-        while next < plan_idx.len() && in_flight < req.concurrency && !cancel.load(Ordering::SeqCst)
+        while next < plan_idx.len()
+            && in_flight < req.concurrency
+            && !cancel.load(Ordering::SeqCst)
+            && denied.is_none()
         {
             let permit = sem.clone().acquire_owned().await.expect("semaphore open");
             let ui = next;
@@ -401,6 +405,13 @@ pub async fn run(
                 }
                 cache.put(&f.rel, (f.size, f.stamp), u.etag);
             }
+            Err(e) if e.starts_with("AccessDenied") || e.starts_with("HTTP 403") => {
+                // Every other PUT would be refused the same way: start no more, then say why.
+                report.totals.failed += 1;
+                denied.get_or_insert_with(|| {
+                    upload_denied(&req.bucket, &report.uploads[ui].key, &e, &req.meta)
+                });
+            }
             Err(e) => {
                 report.totals.failed += 1;
                 report.failures.push(Skipped {
@@ -417,6 +428,10 @@ pub async fn run(
         ));
     }
     bar.finish_and_clear();
+    if let Some(e) = denied {
+        cache.save();
+        return Err(e);
+    }
     if cancel.load(Ordering::SeqCst) {
         report.interrupted = true;
     } else if !report.deletes.is_empty() {
@@ -427,6 +442,22 @@ pub async fn run(
     report.totals.failed = report.failures.len() as u64;
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// An upload refused for lack of permission: most often a bucket policy that denies PUTs
+/// without (the right) server-side encryption.
+fn upload_denied(bucket: &str, key: &str, e: &str, meta: &upload::Meta) -> Error {
+    let sse = match (&meta.sse, &meta.sse_kms_key_id) {
+        (None, _) => "the bucket may require server-side encryption: pass --sse AES256 or --sse aws:kms (with --sse-kms-key-id ID for a given key)".to_string(),
+        (Some(s), None) => format!("the bucket may require another encryption than --sse {}: try --sse aws:kms --sse-kms-key-id ID, or --sse AES256", s.as_str()),
+        (Some(s), Some(k)) => format!("the bucket may require another encryption than --sse {} --sse-kms-key-id {k}, or the key's policy denies kms:GenerateDataKey to you", s.as_str()),
+    };
+    Error::Aws {
+        msg: format!("access denied uploading s3://{bucket}/{key}: {e}"),
+        hint: Some(format!(
+            "{sse}; otherwise grant s3:PutObject on arn:aws:s3:::{bucket}/*"
+        )),
+    }
 }
 
 /// DeleteObjects in batches of 1,000; returns how many were deleted.
@@ -477,4 +508,62 @@ async fn delete(s3: &Client, bucket: &str, keys: &[String], failures: &mut Vec<S
         }
     }
     deleted
+}
+
+#[cfg(test)]
+mod sse_tests {
+    use super::*;
+    use aws_sdk_s3::types::ServerSideEncryption;
+
+    fn meta(sse: Option<ServerSideEncryption>, key: Option<&str>) -> upload::Meta {
+        upload::Meta {
+            cache_control: String::new(),
+            acl: None,
+            storage_class: None,
+            sse,
+            sse_kms_key_id: key.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_denied_upload_names_the_sse_flags() {
+        let e = upload_denied(
+            "b",
+            "content/images/a.jpg",
+            "AccessDenied: Access Denied",
+            &meta(None, None),
+        );
+        assert_eq!(e.exit_code(), crate::error::exit::FAILED);
+        assert!(
+            e.to_string()
+                .contains("access denied uploading s3://b/content/images/a.jpg")
+        );
+        let hint = e.hint().unwrap();
+        assert!(
+            hint.contains("pass --sse AES256 or --sse aws:kms"),
+            "{hint}"
+        );
+        let e = upload_denied(
+            "b",
+            "k",
+            "AccessDenied",
+            &meta(Some(ServerSideEncryption::Aes256), None),
+        );
+        assert!(
+            e.hint()
+                .unwrap()
+                .contains("another encryption than --sse AES256")
+        );
+        let e = upload_denied(
+            "b",
+            "k",
+            "AccessDenied",
+            &meta(Some(ServerSideEncryption::AwsKms), Some("alias/x")),
+        );
+        assert!(
+            e.hint()
+                .unwrap()
+                .contains("--sse aws:kms --sse-kms-key-id alias/x")
+        );
+    }
 }

@@ -5,7 +5,9 @@
 use super::etag::{PART_SIZE, local_etag, md5_range, parts};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::{ByteStream, Length};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, StorageClass};
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption, StorageClass,
+};
 use base64::Engine as _;
 use md5::{Digest, Md5};
 use std::path::{Path, PathBuf};
@@ -16,6 +18,9 @@ pub struct Meta {
     pub cache_control: String,
     pub acl: Option<ObjectCannedAcl>,
     pub storage_class: Option<StorageClass>,
+    /// Server-side encryption (`--sse`) and its KMS key (`--sse-kms-key-id`).
+    pub sse: Option<ServerSideEncryption>,
+    pub sse_kms_key_id: Option<String>,
 }
 
 /// What an upload achieved.
@@ -96,6 +101,9 @@ pub async fn upload(
         if let Some(c) = &meta.storage_class {
             req = req.storage_class(c.clone());
         }
+        req = req
+            .set_server_side_encryption(meta.sse.clone())
+            .set_ssekms_key_id(meta.sse_kms_key_id.clone());
         let resp = req.send().await.map_err(|e| crate::aws::describe(&e))?;
         let verified = resp
             .e_tag()
@@ -115,6 +123,9 @@ pub async fn upload(
     if let Some(c) = &meta.storage_class {
         create = create.storage_class(c.clone());
     }
+    create = create
+        .set_server_side_encryption(meta.sse.clone())
+        .set_ssekms_key_id(meta.sse_kms_key_id.clone());
     let created = create.send().await.map_err(|e| crate::aws::describe(&e))?;
     let upload_id = created
         .upload_id()

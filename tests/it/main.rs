@@ -9,5 +9,8 @@ mod rdsproxy;
 mod rewrite;
 mod s3server;
 mod snapshot;
+mod sse;
 mod sync;
+mod tls;
+mod tlsdb;
 mod verify;
