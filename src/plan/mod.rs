@@ -138,8 +138,17 @@ fn text_edits(map: &UrlMap, text: &str) -> Vec<Edit> {
 /// values. Errors: a JSON document that must parse does not (and may hold the prefix), or a
 /// JSON key holds it.
 pub fn cell_edits(map: &UrlMap, kind: CellKind, text: &str) -> Result<Vec<Edit>, JsonProofError> {
+    edits_of(map, kind, text).map(|(e, _)| e)
+}
+
+/// `cell_edits`, and whether the edits were made in a JSON document that parsed.
+fn edits_of(
+    map: &UrlMap,
+    kind: CellKind,
+    text: &str,
+) -> Result<(Vec<Edit>, bool), JsonProofError> {
     if !as_json(kind, text) {
-        return Ok(text_edits(map, text));
+        return Ok((text_edits(map, text), false));
     }
     let mut edits = Vec::new();
     let r = json::visit(map, text, |h| {
@@ -152,13 +161,16 @@ pub fn cell_edits(map: &UrlMap, kind: CellKind, text: &str) -> Result<Vec<Edit>,
         })
     });
     match r {
-        Ok(()) => Ok(edits),
+        // `visit` parses the document before it reports any occurrence.
+        Ok(()) => Ok((edits, true)),
         // A plain-text value that merely starts with '{' and is not JSON stays text.
         Err(JsonProofError::BeforeInvalid(_)) if !kind.is_json_document() => {
-            Ok(text_edits(map, text))
+            Ok((text_edits(map, text), false))
         }
         // A broken document without the prefix is not ours to judge.
-        Err(JsonProofError::BeforeInvalid(_)) if map.find(text).is_empty() => Ok(Vec::new()),
+        Err(JsonProofError::BeforeInvalid(_)) if map.find(text).is_empty() => {
+            Ok((Vec::new(), false))
+        }
         Err(e) => Err(e),
     }
 }
@@ -223,7 +235,7 @@ pub fn plan_cell(
         reason,
         slug: None,
     };
-    let edits = cell_edits(map, col.kind, &value).map_err(|e| problem(e.to_string()))?;
+    let (edits, parsed) = edits_of(map, col.kind, &value).map_err(|e| problem(e.to_string()))?;
     let Some(first) = edits.first().cloned() else {
         return Ok(None);
     };
@@ -231,12 +243,8 @@ pub fn plan_cell(
     if after == value {
         return Ok(None);
     }
-    if as_json(col.kind, &value) && json::looks_like_json(&value) {
-        match json::prove(&value, &after, map) {
-            Ok(()) => {}
-            Err(JsonProofError::BeforeInvalid(_)) if !col.kind.is_json_document() => {}
-            Err(e) => return Err(problem(e.to_string())),
-        }
+    if parsed {
+        json::prove_strings(&value, &after, map).map_err(|e| problem(e.to_string()))?;
     }
     if let Some(limit) = col.limit
         && let Some(len) = limit.exceeded_by(&after)
