@@ -432,7 +432,11 @@ mod tests {
                 .collect();
             files.sort();
             let m = migrator(engine);
-            assert_eq!(m.len(), files.len(), "{dir}: a migration file is not embedded");
+            assert_eq!(
+                m.len(),
+                files.len(),
+                "{dir}: a migration file is not embedded"
+            );
             for (mig, file) in m.iter().zip(&files) {
                 let text = std::fs::read(root.join(file)).unwrap();
                 assert_eq!(mig.version.to_string(), file.split('_').next().unwrap());

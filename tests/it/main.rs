@@ -2,10 +2,12 @@
 
 mod common;
 mod crash;
+mod install;
 mod journal;
 mod rdsproxy;
 mod rewrite;
 mod s3server;
 mod snapshot;
 mod sync;
+mod tools;
 mod verify;

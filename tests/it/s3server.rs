@@ -1,5 +1,5 @@
 //! Real S3 API servers on loopback for the tests: moto (`moto_server`, also the RDS API) and
-//! SeaweedFS (`weed mini`, which verifies Content-MD5). One server of each kind is shared by the
+//! SeaweedFS (`weed mini`, which verifies Content-MD5), from the tests' own venv (`tools.rs`). One server of each kind is shared by the
 //! tests running at the same time and stopped (its whole process group) when the last of them
 //! drops its handle; a watchdog in the group stops it too if the test process dies.
 //! A tiny HTTP/1.1 client reads objects back without going through the code under test.
@@ -65,7 +65,9 @@ fn start(kind: Kind) -> Server {
             (
                 p,
                 vec![
-                    "moto_server".into(),
+                    crate::tools::server_bin("moto_server")
+                        .display()
+                        .to_string(),
                     "-H".into(),
                     "127.0.0.1".into(),
                     "-p".into(),
@@ -78,7 +80,7 @@ fn start(kind: Kind) -> Server {
             (
                 b + 3,
                 vec![
-                    "weed".into(),
+                    crate::tools::server_bin("weed").display().to_string(),
                     "mini".into(),
                     format!("-dir={}", dir.path().display()),
                     "-ip=127.0.0.1".into(),
@@ -103,7 +105,7 @@ fn start(kind: Kind) -> Server {
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {} (install it: see .ci/run): {e}", args[0]));
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", args[0]));
     // Stops the server (SIGKILL: weed mini ignores SIGTERM) if this test process dies without
     // dropping the handle.
     let watchdog = Command::new("sh")
@@ -152,8 +154,8 @@ fn try_bucket(endpoint: &str) -> bool {
     )
 }
 
-/// The shared server of `kind`, started if none runs. Panics when its binary is missing (so a
-/// missing install fails the suite instead of skipping it).
+/// The shared server of `kind`, started if none runs. Panics when it cannot be installed or
+/// started (so a missing server fails the suite instead of skipping it).
 pub fn server(kind: Kind) -> Arc<Server> {
     let slot = match kind {
         Kind::Moto => &MOTO,
