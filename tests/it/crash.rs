@@ -167,11 +167,28 @@ fn settle_mariadb(db: &str) {
 
 #[test]
 fn mariadb_kill_9_leaves_before_or_after() {
-    let Some(first) = MyDb::new() else { return };
-    inflate(&first.url, 400);
     // One working database, reset to the inflated one's content before each use: loading the
-    // fixture into a new database costs seconds of DDL, copying the rows back does not.
-    let work = MyDb::new().unwrap();
+    // fixture into a new database costs seconds of DDL, copying the rows back does not. The two
+    // are loaded at the same time.
+    let (first, work) = std::thread::scope(|s| {
+        // Named as the test, for MyDb's skip notice.
+        let name = std::thread::current()
+            .name()
+            .unwrap_or_default()
+            .to_string();
+        let load = || {
+            std::thread::Builder::new()
+                .name(name.clone())
+                .spawn_scoped(s, MyDb::new)
+                .unwrap()
+        };
+        let (a, b) = (load(), load());
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let (Some(first), Some(work)) = (first, work) else {
+        return;
+    };
+    inflate(&first.url, 400);
     let tables: Vec<String> = rt().block_on(async {
         let mut c = connect(&first.url).await;
         c.rows(

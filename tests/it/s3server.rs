@@ -176,12 +176,21 @@ static BUCKETS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 pub fn bucket(s: &Server) -> String {
     let n = BUCKETS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let name = format!("gm-test-{}-{n}", std::process::id());
-    let (st, _, body) = http("PUT", &format!("{}/{name}", s.endpoint), &[]).unwrap();
-    assert!(
-        st == 200,
-        "create bucket {name}: {st} {}",
-        String::from_utf8_lossy(&body)
-    );
+    // SeaweedFS under load now and then answers a bucket PUT with 404 "unknown volume id"
+    // while it sets up storage; this is set-up, not the code under test, so try a few times.
+    for attempt in 1.. {
+        let (st, _, body) = http("PUT", &format!("{}/{name}", s.endpoint), &[]).unwrap();
+        if st == 200 {
+            break;
+        }
+        let why = format!(
+            "create bucket {name}: {st} {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert!(attempt < 10, "{why}");
+        eprintln!("{why}; trying again");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     name
 }
 
