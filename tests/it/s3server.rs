@@ -41,7 +41,17 @@ fn free(port: u16) -> bool {
 }
 
 fn pick_base(span: u16, grpc: bool) -> u16 {
-    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
+    // Different for every call: two servers started by one process must not draw the same ports.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let seed = nanos
+        ^ ((std::process::id() as u64) << 32)
+        ^ CALLS
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -57,7 +67,20 @@ fn pick_base(span: u16, grpc: bool) -> u16 {
     }
 }
 
+/// Starts a server of `kind`, on other ports again (up to three times) when the one started
+/// exits: a port that was free when picked may have been taken before the server bound it.
 fn start(kind: Kind) -> Server {
+    for attempt in 1.. {
+        match start_once(kind) {
+            Ok(s) => return s,
+            Err(e) if attempt < 3 => eprintln!("{e}; trying other ports"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    unreachable!()
+}
+
+fn start_once(kind: Kind) -> Result<Server, String> {
     let dir = tempfile::tempdir().unwrap();
     let (port, args): (u16, Vec<String>) = match kind {
         Kind::Moto => {
@@ -124,23 +147,37 @@ fn start(kind: Kind) -> Server {
         .expect("start watchdog");
     let endpoint = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
-    let server = Server {
+    let mut server = Server {
         endpoint,
         child,
         watchdog,
         _dir: dir,
     };
+    let log =
+        |s: &Server| std::fs::read_to_string(s._dir.path().join("server.log")).unwrap_or_default();
     loop {
-        // SeaweedFS answers before its filer is ready; a bucket PUT proves it is.
-        if let Ok((status, _, _)) = http("GET", &format!("{}/", server.endpoint), &[])
-            && (kind == Kind::Moto || (status < 500 && try_bucket(&server.endpoint)))
-        {
-            return server;
+        // SeaweedFS answers before its filer is ready; a bucket PUT proves it is. Whatever
+        // answered, it must be our process that is still running.
+        let answered =
+            http("GET", &format!("{}/", server.endpoint), &[]).is_ok_and(|(status, _, _)| {
+                kind == Kind::Moto || (status < 500 && try_bucket(&server.endpoint))
+            });
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return Err(format!(
+                "{kind:?} exited ({status}) on {}:\n{}",
+                server.endpoint,
+                log(&server)
+            ));
+        }
+        if answered {
+            return Ok(server);
         }
         if Instant::now() > deadline {
-            let log =
-                std::fs::read_to_string(server._dir.path().join("server.log")).unwrap_or_default();
-            panic!("{kind:?} did not start on {}:\n{log}", server.endpoint);
+            panic!(
+                "{kind:?} did not start on {}:\n{}",
+                server.endpoint,
+                log(&server)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -165,6 +202,9 @@ pub fn server(kind: Kind) -> Arc<Server> {
     if let Some(s) = g.upgrade() {
         return s;
     }
+    // One start at a time in this process: each picks ports and binds them before the next.
+    static STARTING: Mutex<()> = Mutex::new(());
+    let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
     let s = Arc::new(start(kind));
     *g = Arc::downgrade(&s);
     s
@@ -176,21 +216,12 @@ static BUCKETS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 pub fn bucket(s: &Server) -> String {
     let n = BUCKETS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let name = format!("gm-test-{}-{n}", std::process::id());
-    // SeaweedFS under load now and then answers a bucket PUT with 404 "unknown volume id"
-    // while it sets up storage; this is set-up, not the code under test, so try a few times.
-    for attempt in 1.. {
-        let (st, _, body) = http("PUT", &format!("{}/{name}", s.endpoint), &[]).unwrap();
-        if st == 200 {
-            break;
-        }
-        let why = format!(
-            "create bucket {name}: {st} {}",
-            String::from_utf8_lossy(&body)
-        );
-        assert!(attempt < 10, "{why}");
-        eprintln!("{why}; trying again");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let (st, _, body) = http("PUT", &format!("{}/{name}", s.endpoint), &[]).unwrap();
+    assert!(
+        st == 200,
+        "create bucket {name}: {st} {}",
+        String::from_utf8_lossy(&body)
+    );
     name
 }
 
