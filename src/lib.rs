@@ -425,6 +425,20 @@ fn recorded_args() -> String {
 /// Runs one command; returns the exit code for a completed command.
 pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
     match cli.cmd {
+        Command::Completions { shell } => {
+            out.write_raw(&cli::docs::completions(shell));
+            Ok(exit::OK)
+        }
+        Command::Man { dir: None } => {
+            out.write_raw(&cli::docs::man_page()?);
+            Ok(exit::OK)
+        }
+        Command::Man { dir: Some(dir) } => {
+            for page in cli::docs::man_pages_into(&dir)? {
+                out.println(&page.display().to_string());
+            }
+            Ok(exit::OK)
+        }
         Command::SyncImages(a) => sync_images(a, out).await,
         Command::Snapshot(a) => snapshot_cmd(a, out).await,
         Command::Scan(a) => {

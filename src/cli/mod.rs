@@ -1,13 +1,19 @@
 //! Command-line flags (clap derive) and their conversion into validated requests. Nothing below
 //! this module sees clap types.
 
+pub mod docs;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+/// `--version`: the crate version and, when built from a git checkout, the commit and its date
+/// (build.rs), e.g. `0.1.0 (3fa2c1d 2026-12-05)`; only `0.1.0` from a tarball.
+pub const VERSION: &str = env!("GHOST_MIGRATE_VERSION");
 
 /// Move a self-hosted Ghost site's images to S3/CDN: rewrite every URL column safely, with a
 /// dry run, a journal and a byte-exact rollback.
 #[derive(Debug, Parser)]
-#[command(name = "ghost-migrate", version, about, max_term_width = 100)]
+#[command(name = "ghost-migrate", version = VERSION, about, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub out: OutputArgs,
@@ -31,6 +37,18 @@ pub enum Command {
     Runs(RunsArgs),
     /// Undo one run: restore the old values where the cells still hold what the run wrote.
     Rollback(RollbackArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: docs::Shell,
+    },
+    /// Print the man page (roff) on stdout, or write every page into --dir.
+    Man {
+        /// Write ghost-migrate.1 and one page per subcommand into this directory instead,
+        /// e.g. ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 impl Command {

@@ -14,11 +14,46 @@ pub const RUNS: &str = "ghost_migrate_runs";
 pub const CHANGES: &str = "ghost_migrate_changes";
 pub const SCHEMA: &str = "ghost_migrate_schema";
 
-fn migrator(engine: Engine) -> sqlx::migrate::Migrator {
-    match engine {
-        Engine::Sqlite => sqlx::migrate!("migrations/sqlite"),
-        Engine::Mysql => sqlx::migrate!("migrations/mysql"),
-    }
+/// The files of `migrations/<engine>/`, embedded. `sqlx::migrate!` would embed the same, but
+/// building its proc-macro compiles sqlx and SQLite a second time (for the host); a test checks
+/// these lists against the folders.
+macro_rules! migrations {
+    ($engine:literal: $($file:literal),+ $(,)?) => {
+        &[$(($file, include_str!(concat!("../../migrations/", $engine, "/", $file)))),+]
+    };
+}
+const SQLITE_MIGRATIONS: &[(&str, &str)] = migrations!("sqlite":
+    "20261123000001_journal.sql",
+    "20261203000001_compressed_old_values.sql",
+);
+const MYSQL_MIGRATIONS: &[(&str, &str)] = migrations!("mysql":
+    "20261123000001_journal.sql",
+    "20261203000001_compressed_old_values.sql",
+);
+
+/// The journal's migrations as `sqlx::migrate!` makes them: version and description from the
+/// file name (`<version>_<words>.sql`), checksum the SHA-384 of the text.
+fn migrator(engine: Engine) -> Vec<sqlx::migrate::Migration> {
+    let files = match engine {
+        Engine::Sqlite => SQLITE_MIGRATIONS,
+        Engine::Mysql => MYSQL_MIGRATIONS,
+    };
+    files
+        .iter()
+        .map(|(name, sql)| {
+            let (version, words) = name
+                .trim_end_matches(".sql")
+                .split_once('_')
+                .expect("migration files are named <version>_<description>.sql");
+            sqlx::migrate::Migration::new(
+                version.parse().expect("a numeric migration version"),
+                words.replace('_', " ").into(),
+                sqlx::migrate::MigrationType::Simple,
+                (*sql).into(),
+                sql.starts_with("-- no-transaction"),
+            )
+        })
+        .collect()
 }
 
 pub fn sha256_hex(s: &str) -> String {
@@ -374,5 +409,42 @@ impl Writer {
             self.seq += chunk.len() as i64;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Sha384;
+
+    /// Every file of migrations/<engine>/ is embedded, in version order, with the checksum
+    /// `sqlx::migrate!` would give it (so journals made by earlier builds still verify).
+    #[test]
+    fn embedded_migrations_match_the_folders() {
+        for (engine, dir) in [(Engine::Sqlite, "sqlite"), (Engine::Mysql, "mysql")] {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dir);
+            let mut files: Vec<String> = std::fs::read_dir(&root)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+            files.sort();
+            let m = migrator(engine);
+            assert_eq!(
+                m.len(),
+                files.len(),
+                "{dir}: a migration file is not embedded"
+            );
+            for (mig, file) in m.iter().zip(&files) {
+                let text = std::fs::read(root.join(file)).unwrap();
+                assert_eq!(mig.version.to_string(), file.split('_').next().unwrap());
+                assert_eq!(mig.checksum.as_ref(), Sha384::digest(&text).as_slice());
+                assert!(!mig.no_tx);
+            }
+            assert_eq!(m[0].description, "journal");
+            assert_eq!(m[1].description, "compressed old values");
+        }
     }
 }

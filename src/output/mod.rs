@@ -52,6 +52,12 @@ impl Output {
         let _ = writeln!(o, "{s}");
     }
 
+    /// Bytes on stdout as they are (a completion script, a man page); a closed pipe is ignored.
+    pub fn write_raw(&self, bytes: &[u8]) {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(bytes).and_then(|()| o.flush());
+    }
+
     /// A JSON document on stdout.
     pub fn print_json<T: serde::Serialize>(&self, v: &T) {
         let s = serde_json::to_string_pretty(v).expect("report types serialize");

@@ -94,22 +94,35 @@ fn url_parts(base: &str) -> (String, String, String, String) {
 }
 
 impl MyDb {
-    /// None when no MariaDB answers and CI is not set (skips with a notice); panics under CI.
+    /// None when no MariaDB answers and CI is not set: the test is skipped, and says so on the
+    /// terminal (not in captured output); panics under CI.
     pub fn new() -> Option<MyDb> {
-        let probe = Command::new("mariadb")
-            .args([
-                "-h",
-                &url_parts(&mysql_base()).0,
-                "-P",
-                &url_parts(&mysql_base()).1,
-            ])
-            .args(["-u", &url_parts(&mysql_base()).2, "-e", "SELECT 1"])
-            .output();
-        if probe.map(|o| !o.status.success()).unwrap_or(true) {
-            if std::env::var_os("CI").is_some() {
-                panic!("MariaDB is not reachable at {} under CI", mysql_base());
+        static REACHABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+        let probe = REACHABLE.get_or_init(|| {
+            let (host, port, user, pass) = url_parts(&mysql_base());
+            let mut c = Command::new("mariadb");
+            c.args(["-h", &host, "-P", &port, "-u", &user, "-e", "SELECT 1"]);
+            if !pass.is_empty() {
+                c.arg(format!("-p{pass}"));
             }
-            eprintln!("skipping: no MariaDB at {}", mysql_base());
+            match c.output() {
+                Ok(o) if o.status.success() => Ok(()),
+                Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+                Err(e) => Err(format!("no mariadb client: {e}")),
+            }
+        });
+        if let Err(why) = probe {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "MariaDB is not reachable at {} under CI: {why}",
+                    mysql_base()
+                );
+            }
+            crate::tools::say(&format!(
+                "SKIPPED {}: no MariaDB at {} ({why}); start one or set GHOST_MIGRATE_TEST_MYSQL_URL",
+                std::thread::current().name().unwrap_or("a test"),
+                mysql_base()
+            ));
             return None;
         }
         let name = format!(

@@ -3,6 +3,7 @@
 mod common;
 mod conformance;
 mod crash;
+mod install;
 mod journal;
 mod matching;
 mod rdsproxy;
@@ -13,4 +14,5 @@ mod sse;
 mod sync;
 mod tls;
 mod tlsdb;
+mod tools;
 mod verify;

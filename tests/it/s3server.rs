@@ -1,5 +1,5 @@
 //! Real S3 API servers on loopback for the tests: moto (`moto_server`, also the RDS API) and
-//! SeaweedFS (`weed mini`, which verifies Content-MD5). One server of each kind is shared by the
+//! SeaweedFS (`weed mini`, which verifies Content-MD5), from the tests' own venv (`tools.rs`). One server of each kind is shared by the
 //! tests running at the same time and stopped (its whole process group) when the last of them
 //! drops its handle; a watchdog in the group stops it too if the test process dies.
 //! A tiny HTTP/1.1 client reads objects back without going through the code under test.
@@ -41,7 +41,17 @@ fn free(port: u16) -> bool {
 }
 
 fn pick_base(span: u16, grpc: bool) -> u16 {
-    let seed = std::process::id() as u64 ^ Instant::now().elapsed().as_nanos() as u64;
+    // Different for every call: two servers started by one process must not draw the same ports.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let seed = nanos
+        ^ ((std::process::id() as u64) << 32)
+        ^ CALLS
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut x = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
@@ -57,7 +67,20 @@ fn pick_base(span: u16, grpc: bool) -> u16 {
     }
 }
 
+/// Starts a server of `kind`, on other ports again (up to three times) when the one started
+/// exits: a port that was free when picked may have been taken before the server bound it.
 fn start(kind: Kind) -> Server {
+    for attempt in 1.. {
+        match start_once(kind) {
+            Ok(s) => return s,
+            Err(e) if attempt < 3 => eprintln!("{e}; trying other ports"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    unreachable!()
+}
+
+fn start_once(kind: Kind) -> Result<Server, String> {
     let dir = tempfile::tempdir().unwrap();
     let (port, args): (u16, Vec<String>) = match kind {
         Kind::Moto => {
@@ -65,7 +88,9 @@ fn start(kind: Kind) -> Server {
             (
                 p,
                 vec![
-                    "moto_server".into(),
+                    crate::tools::server_bin("moto_server")
+                        .display()
+                        .to_string(),
                     "-H".into(),
                     "127.0.0.1".into(),
                     "-p".into(),
@@ -78,7 +103,7 @@ fn start(kind: Kind) -> Server {
             (
                 b + 3,
                 vec![
-                    "weed".into(),
+                    crate::tools::server_bin("weed").display().to_string(),
                     "mini".into(),
                     format!("-dir={}", dir.path().display()),
                     "-ip=127.0.0.1".into(),
@@ -103,7 +128,7 @@ fn start(kind: Kind) -> Server {
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {} (install it: see .ci/run): {e}", args[0]));
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", args[0]));
     // Stops the server (SIGKILL: weed mini ignores SIGTERM) if this test process dies without
     // dropping the handle.
     let watchdog = Command::new("sh")
@@ -122,23 +147,37 @@ fn start(kind: Kind) -> Server {
         .expect("start watchdog");
     let endpoint = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
-    let server = Server {
+    let mut server = Server {
         endpoint,
         child,
         watchdog,
         _dir: dir,
     };
+    let log =
+        |s: &Server| std::fs::read_to_string(s._dir.path().join("server.log")).unwrap_or_default();
     loop {
-        // SeaweedFS answers before its filer is ready; a bucket PUT proves it is.
-        if let Ok((status, _, _)) = http("GET", &format!("{}/", server.endpoint), &[])
-            && (kind == Kind::Moto || (status < 500 && try_bucket(&server.endpoint)))
-        {
-            return server;
+        // SeaweedFS answers before its filer is ready; a bucket PUT proves it is. Whatever
+        // answered, it must be our process that is still running.
+        let answered =
+            http("GET", &format!("{}/", server.endpoint), &[]).is_ok_and(|(status, _, _)| {
+                kind == Kind::Moto || (status < 500 && try_bucket(&server.endpoint))
+            });
+        if let Ok(Some(status)) = server.child.try_wait() {
+            return Err(format!(
+                "{kind:?} exited ({status}) on {}:\n{}",
+                server.endpoint,
+                log(&server)
+            ));
+        }
+        if answered {
+            return Ok(server);
         }
         if Instant::now() > deadline {
-            let log =
-                std::fs::read_to_string(server._dir.path().join("server.log")).unwrap_or_default();
-            panic!("{kind:?} did not start on {}:\n{log}", server.endpoint);
+            panic!(
+                "{kind:?} did not start on {}:\n{}",
+                server.endpoint,
+                log(&server)
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -152,8 +191,8 @@ fn try_bucket(endpoint: &str) -> bool {
     )
 }
 
-/// The shared server of `kind`, started if none runs. Panics when its binary is missing (so a
-/// missing install fails the suite instead of skipping it).
+/// The shared server of `kind`, started if none runs. Panics when it cannot be installed or
+/// started (so a missing server fails the suite instead of skipping it).
 pub fn server(kind: Kind) -> Arc<Server> {
     let slot = match kind {
         Kind::Moto => &MOTO,
@@ -163,6 +202,9 @@ pub fn server(kind: Kind) -> Arc<Server> {
     if let Some(s) = g.upgrade() {
         return s;
     }
+    // One start at a time in this process: each picks ports and binds them before the next.
+    static STARTING: Mutex<()> = Mutex::new(());
+    let _one = STARTING.lock().unwrap_or_else(|e| e.into_inner());
     let s = Arc::new(start(kind));
     *g = Arc::downgrade(&s);
     s

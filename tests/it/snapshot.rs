@@ -328,17 +328,18 @@ fn via_proxy(r: &Rds, mode: Mode, args: &[&str]) -> (Output, rdsproxy::Proxy, In
 #[test]
 fn waits_with_progress_until_available_within_one_poll() {
     let r = Rds::new();
-    let poll = 0.25;
+    // Six polls while `creating`: enough for rising percentages, no more waiting than that.
+    let poll = 0.2;
     let (o, p, end) = via_proxy(
         &r,
-        Mode::Slow(Duration::from_secs(2)),
+        Mode::Slow(Duration::from_millis(1200)),
         &[
             "--cluster",
             &r.cluster,
             "--id",
             "slow-1",
             "--poll-interval",
-            "0.25",
+            "0.2",
         ],
     );
     assert_eq!(o.status.code(), Some(0));
@@ -360,7 +361,7 @@ fn waits_with_progress_until_available_within_one_poll() {
     assert!(pcts.windows(2).all(|w| w[0] < w[1]), "{pcts:?}");
     assert!(err.contains("snapshot slow-1: available 100%"), "{err}");
     assert!(stdout_has(&o, "available"));
-    let avail_at = p.first_describe.lock().unwrap().unwrap() + Duration::from_secs(2);
+    let avail_at = p.first_describe.lock().unwrap().unwrap() + Duration::from_millis(1200);
     let late = end.saturating_duration_since(avail_at).as_secs_f64();
     // Ends within one poll interval of `available` (plus process exit and HTTP slack).
     assert!(late <= poll + 0.5, "ended {late:.2}s after available");
@@ -375,14 +376,14 @@ fn failed_vanished_and_timed_out_snapshots_fail_clearly() {
     let r = Rds::new();
     let (o, _, _) = via_proxy(
         &r,
-        Mode::Fail(Duration::from_millis(600)),
+        Mode::Fail(Duration::from_millis(300)),
         &[
             "--cluster",
             &r.cluster,
             "--id",
             "fails-1",
             "--poll-interval",
-            "0.2",
+            "0.1",
         ],
     );
     assert_eq!(o.status.code(), Some(4));
@@ -393,14 +394,14 @@ fn failed_vanished_and_timed_out_snapshots_fail_clearly() {
     );
     let (o, _, _) = via_proxy(
         &r,
-        Mode::Vanish(Duration::from_millis(600)),
+        Mode::Vanish(Duration::from_millis(300)),
         &[
             "--instance",
             &r.plain,
             "--id",
             "vanish-1",
             "--poll-interval",
-            "0.2",
+            "0.1",
         ],
     );
     assert_eq!(o.status.code(), Some(4));
