@@ -66,6 +66,32 @@ pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Pref
             "give the new prefix in --to",
         ));
     }
+    if let (
+        Prefix::Absolute {
+            host: fh,
+            port: fp,
+            path: fpath,
+            ..
+        },
+        Prefix::Absolute {
+            host: th,
+            port: tp,
+            path: tpath,
+            ..
+        },
+    ) = (&f, &t)
+        && fh == th
+        && fp == tp
+        && fpath.starts_with(tpath.as_str())
+        && fpath != tpath
+    {
+        return Err(Error::usage(
+            format!(
+                "--to {to:?} is a prefix of --from {from:?}: a rewritten value would fall under --from again, so every run would shorten it once more"
+            ),
+            "move to a prefix outside --from (another host or path), or run a one-off REPLACE you have reviewed",
+        ));
+    }
     if f.path().ends_with('/') != t.path().ends_with('/') {
         return Err(Error::usage(
             format!("--from {from:?} and --to {to:?} differ in their trailing '/'"),

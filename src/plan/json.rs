@@ -77,17 +77,21 @@ fn decode_mapped(inner: &str) -> Result<(String, Vec<u32>), String> {
             b't' => '\t',
             b'u' => {
                 let hi = hex4(&b[i + 2..]).ok_or_else(bad)?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    let lo = (b.get(i + 6..i + 8) == Some(b"\\u"))
-                        .then(|| hex4(&b[i + 8..]))
-                        .flatten()
-                        .filter(|lo| (0xDC00..0xE000).contains(lo))
-                        .ok_or_else(bad)?;
-                    i += 6;
-                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
-                        .ok_or_else(bad)?
-                } else {
-                    char::from_u32(hi).ok_or_else(bad)?
+                let lo = (b.get(i + 6..i + 8) == Some(b"\\u"))
+                    .then(|| hex4(&b[i + 8..]))
+                    .flatten()
+                    .filter(|lo| (0xDC00..0xE000).contains(lo));
+                match (hi, lo) {
+                    (0xD800..0xDC00, Some(lo)) => {
+                        i += 6;
+                        char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+                            .ok_or_else(bad)?
+                    }
+                    // A lone surrogate (JSON.stringify writes one for half an emoji): JSON
+                    // allows it, Rust strings cannot hold it. It reads as U+FFFD here and is
+                    // never rewritten: edits keep the stored bytes outside URLs.
+                    (0xD800..0xE000, _) => '\u{FFFD}',
+                    _ => char::from_u32(hi).ok_or_else(bad)?,
                 }
             }
             _ => return Err(bad()),

@@ -101,6 +101,33 @@ pub(crate) fn sep_at(s: &str, i: usize) -> Option<(char, usize)> {
     }
 }
 
+/// The character spelled at byte `i` by a numeric character reference or a `\u` escape.
+fn decode_char_at(s: &str, i: usize) -> Option<char> {
+    let b = s.as_bytes().get(i..)?;
+    if b.starts_with(b"\\u") && b.len() >= 6 && b[2..6].iter().all(u8::is_ascii_hexdigit) {
+        return char::from_u32(u32::from_str_radix(&s[i + 2..i + 6], 16).ok()?);
+    }
+    if b.starts_with(b"&#") {
+        let end = b.iter().take(12).position(|&c| c == b';')?;
+        let n = s.get(i + 2..i + end)?;
+        let v = match n.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => n.parse::<u32>().ok()?,
+        };
+        return char::from_u32(v);
+    }
+    let named = [
+        ("&period;", '.'),
+        ("&colon;", ':'),
+        ("&sol;", '/'),
+        ("&lowbar;", '_'),
+    ];
+    named
+        .iter()
+        .find(|(n, _)| b.starts_with(n.as_bytes()))
+        .map(|(_, c)| *c)
+}
+
 /// Whether `text` spells a `/` or `:` as a character reference or `\u` escape (the slower
 /// matcher that knows every spelling is needed).
 fn has_encoded(text: &str) -> bool {
@@ -150,7 +177,9 @@ fn encode_like(m: &str, to: &str) -> String {
             Some((c, n)) => {
                 if n > 1 {
                     let sp = &m[i..i + n];
-                    if c == '/' && slash.is_none() {
+                    // Mixed `\/` and character references: the reference, which HTML
+                    // decodes (a browser reads `\` as another `/`).
+                    if c == '/' && (slash.is_none() || slash == Some("\\/")) {
                         slash = Some(sp);
                     } else if c == ':' && colon.is_none() {
                         colon = Some(sp);
@@ -400,8 +429,20 @@ impl UrlMap {
         if !out.is_empty()
             && let Some(p) = &self.protect
         {
-            let spans: Vec<(usize, usize)> =
-                p.find_iter(text).map(|m| (m.start(), m.end())).collect();
+            // A --to without a trailing '/' protects only up to a path boundary
+            // (`https://example.com/blog` does not cover `/blogging.png`).
+            let bounded = self.to.ends_with('/');
+            let spans: Vec<(usize, usize)> = p
+                .find_iter(text)
+                .filter(|m| {
+                    bounded
+                        || !text[m.end()..]
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_alphanumeric() || "-_.~%:@+".contains(c))
+                })
+                .map(|m| (m.start(), m.end()))
+                .collect();
             out.retain(|o| {
                 !spans
                     .iter()
@@ -415,7 +456,9 @@ impl UrlMap {
     /// could report in any decoding of `text` that keeps URL characters lies in one of them
     /// (used to skip JSON strings that cannot match).
     pub fn candidates(&self, text: &str) -> Vec<usize> {
-        let re = if has_encoded(text) {
+        // Separators spelled both ways in one URL (`https:\/\/host/path`) need the matcher
+        // that knows every spelling.
+        let re = if has_encoded(text) || memchr::memmem::find(text.as_bytes(), b"\\/").is_some() {
             &self.any_re
         } else {
             &self.re
@@ -460,7 +503,7 @@ impl UrlMap {
             // Not inside another URL's path (an archive or proxy link keeps pointing where
             // it points): url-utils leaves those alone too.
             Form::Absolute => {
-                !(prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-/".contains(&c))
+                !(prev.is_some_and(|c| c.is_ascii_alphanumeric() || b"+.-/@~_!$*".contains(&c))
                     || after_encoded)
             }
             Form::ProtocolRelative => {
@@ -470,7 +513,7 @@ impl UrlMap {
             Form::Relative => {
                 (match prev {
                     None => true,
-                    Some(c) => c.is_ascii_whitespace() || b"\"'(,=>[{;".contains(&c),
+                    Some(c) => c.is_ascii_whitespace() || b"\"'(,=>[{;<`".contains(&c),
                 }) && !after_encoded
             }
             _ => true,
@@ -478,17 +521,23 @@ impl UrlMap {
         if !ok_prev {
             return false;
         }
-        if !self.ends_with_slash
-            && let Some(&next) = b.get(e)
-            && (next.is_ascii_alphanumeric() || b"-_.~%:@+".contains(&next) || next >= 0x80)
-        {
-            return false;
+        if !self.ends_with_slash {
+            let url_char = |c: char| c.is_alphanumeric() || "-_.~%:@+".contains(c);
+            // The next character, decoded if it is a character reference or `\u` escape.
+            let next = match b.get(e) {
+                Some(b'&' | b'\\') => decode_char_at(text, e),
+                Some(_) => text[e..].chars().next(),
+                None => None,
+            };
+            if next.is_some_and(url_char) {
+                return false;
+            }
         }
         // A written-out port is the site only when it is the scheme's default.
         if let Some(h) = &self.default_port_host
             && matches!(base, Form::Absolute | Form::ProtocolRelative)
         {
-            let lower = matched.to_ascii_lowercase();
+            let lower = decode_seps(matched).to_ascii_lowercase();
             if let Some(i) = lower.find(&format!("{h}:")) {
                 let port: String = lower[i + h.len() + 1..]
                     .chars()

@@ -142,11 +142,7 @@ pub fn cell_edits(map: &UrlMap, kind: CellKind, text: &str) -> Result<Vec<Edit>,
 }
 
 /// `cell_edits`, and whether the edits were made in a JSON document that parsed.
-fn edits_of(
-    map: &UrlMap,
-    kind: CellKind,
-    text: &str,
-) -> Result<(Vec<Edit>, bool), JsonProofError> {
+fn edits_of(map: &UrlMap, kind: CellKind, text: &str) -> Result<(Vec<Edit>, bool), JsonProofError> {
     if !as_json(kind, text) {
         return Ok((text_edits(map, text), false));
     }

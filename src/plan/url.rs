@@ -104,6 +104,12 @@ fn parse_authority_path(
     {
         return Err(bad());
     }
+    // The scheme's default port written out is the same site: `https://host:443/` is stored
+    // and matched as `https://host/` (whose matcher also accepts the written-out port).
+    let port = match (scheme.as_deref(), port) {
+        (Some("https"), Some(443)) | (Some("http"), Some(80)) => None,
+        (_, p) => p,
+    };
     Ok(Prefix::Absolute {
         scheme,
         host: host.to_ascii_lowercase(),
