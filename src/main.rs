@@ -10,7 +10,19 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc asks Linux for transparent huge pages on its arenas; a 2 MiB page stays resident
+/// while any of its bytes is live, so many threads with a little memory each held 5-10x the
+/// live data (sync-images: 476 MB RSS for 18 MB of heap). Opt this process out of THP.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag of this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() -> ExitCode {
+    no_huge_pages();
     let cli = Cli::parse();
     let out = Output::new(&cli.out);
     let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -593,9 +593,17 @@ impl Conn {
     }
 
     /// Starts the one write transaction (SQLite takes the write lock at once).
+    ///
+    /// On SQLite this connection's page cache grows from the default 2 MiB to 32 MiB first: in
+    /// rollback-journal mode every time the dirty pages overflow the cache, SQLite must fsync
+    /// the journal before it may spill them, so a 0.7 GB rewrite did 712 fsyncs at 2 MiB and 58
+    /// at 32 MiB (bench/RESULTS.md). A per-connection setting: the file is not changed.
     pub async fn begin_write(&mut self) -> Result<(), DbError> {
         match self {
-            Conn::Sqlite(_) => self.raw("BEGIN IMMEDIATE").await,
+            Conn::Sqlite(_) => {
+                self.raw("PRAGMA cache_size = -32768; BEGIN IMMEDIATE")
+                    .await
+            }
             Conn::Mysql(_) => self.raw("START TRANSACTION").await,
         }
     }

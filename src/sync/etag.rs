@@ -37,21 +37,31 @@ pub fn md5_range(path: &Path, offset: u64, len: u64) -> std::io::Result<[u8; 16]
     let mut f = std::fs::File::open(path)?;
     f.seek(SeekFrom::Start(offset))?;
     let mut h = Md5::new();
-    let mut buf = vec![0u8; (1 << 20).min(len.max(1) as usize)];
+    // A pooled buffer: hashing thousands of files allocates nothing per file.
+    let mut buf = super::body::take();
     let mut left = len;
-    while left > 0 {
-        let want = left.min(buf.len() as u64) as usize;
-        let n = f.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the file shrank while it was read",
-            ));
+    let r = loop {
+        if left == 0 {
+            break Ok(());
         }
-        h.update(&buf[..n]);
-        left -= n as u64;
-    }
-    Ok(h.finalize().into())
+        let want = left.min(buf.len() as u64) as usize;
+        match f.read(&mut buf[..want]) {
+            Ok(0) => {
+                break Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file shrank while it was read",
+                ));
+            }
+            Ok(n) => {
+                h.update(&buf[..n]);
+                left -= n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    super::body::give(buf);
+    r.map(|()| h.finalize().into())
 }
 
 /// The ETag S3 will give this file of `size` bytes when we upload it (no quotes): the MD5 of

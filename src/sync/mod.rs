@@ -2,6 +2,7 @@
 //! content hash (never by mtime), then upload concurrently and delete (guarded) what has no
 //! local file. Stages: walk -> list -> compare (SyncPlan) -> report (dry run) or upload/delete.
 
+pub mod body;
 pub mod etag;
 pub mod upload;
 pub mod walk;

@@ -1,10 +1,9 @@
 //! Uploads one file: a single PutObject up to [`PART_SIZE`], multipart above it. Bodies stream
-//! from disk; every request carries Content-MD5, so the server rejects a corrupted body instead
+//! from disk in bounded chunks (`body`); every request carries Content-MD5, so the server rejects a corrupted body instead
 //! of storing it. A failed multipart upload is aborted, leaving no orphaned parts behind.
 
 use super::etag::{PART_SIZE, local_etag, md5_range, parts};
 use aws_sdk_s3::Client;
-use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption, StorageClass,
 };
@@ -81,11 +80,7 @@ pub async fn upload(
         let mut md5 = [0u8; 16];
         hex::decode_to_slice(&etag, &mut md5).map_err(|e| e.to_string())?;
         corrupt_for_test(&mut md5);
-        let body = ByteStream::read_from()
-            .path(&path)
-            .build()
-            .await
-            .map_err(|e| format!("cannot read: {e}"))?;
+        let body = super::body::file_range(path, 0, size);
         let mut req = s3
             .put_object()
             .bucket(bucket)
@@ -194,13 +189,7 @@ async fn upload_parts(
         let mut md5 = blocking(move || md5_range(&p, offset, len)).await?;
         outer.update(md5);
         corrupt_for_test(&mut md5);
-        let body = ByteStream::read_from()
-            .path(path)
-            .offset(offset)
-            .length(Length::Exact(len))
-            .build()
-            .await
-            .map_err(|e| format!("cannot read: {e}"))?;
+        let body = super::body::file_range(path.to_path_buf(), offset, len);
         let r = s3
             .upload_part()
             .bucket(bucket)
