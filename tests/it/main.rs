@@ -1,5 +1,6 @@
 //! One integration binary (one link), a module per subcommand.
 
+mod attack;
 mod common;
 mod conformance;
 mod crash;
