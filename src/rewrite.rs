@@ -181,6 +181,10 @@ enum Outcome {
     /// A column outside the catalogue holds the old prefix this many times.
     Unknown(u64),
     Changed(Box<Planned>),
+    /// Already the absolute URL `--to __GHOST_URL__` falls back to in a column where Ghost
+    /// does not expand the placeholder: left as it is, this many occurrences (reported, so
+    /// the operator sees which columns stay absolute).
+    KeptAbsolute(u64),
     Problem(Problem),
 }
 
@@ -278,7 +282,13 @@ fn plan_one(
             ));
         }
     };
+    let kept = if absolute {
+        plan::cell_hits(&maps.main, col.kind, &v).len() as u64
+    } else {
+        0
+    };
     match plan::plan_cell(map, &t.table, col, id, v) {
+        Ok(None) if kept > 0 => Outcome::KeptAbsolute(kept),
         Ok(None) => Outcome::Unchanged,
         Ok(Some(change)) => {
             let (guard, new_sha256, old_zlib) = match apply {
@@ -436,6 +446,11 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
                     report.totals.occurrences += ch.counts.total();
                     report.totals.forms.merge(&ch.counts);
                     changed = true;
+                }
+                Outcome::KeptAbsolute(n) => {
+                    let u = absolute_entry(report, &t.table, &col.name);
+                    u.rows += 1;
+                    u.occurrences += n;
                 }
                 Outcome::Problem(p) => report.problems.push(p.clone()),
                 Outcome::Unchanged | Outcome::Unknown(_) => {}
@@ -598,7 +613,7 @@ fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &scan::Scop
             .map(|u| format!("{}.{} ({} cell(s))", u.table, u.column, u.rows))
             .collect();
         report.warnings.push(format!(
-            "Ghost does not expand __GHOST_URL__ in {}: {} written there instead (--ghost-url-base chooses it)",
+            "Ghost does not expand __GHOST_URL__ in {}: {} written or kept there instead (--ghost-url-base chooses it)",
             cols.join(", "),
             report.absolute_to.as_deref().unwrap_or("the absolute URL")
         ));

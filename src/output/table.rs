@@ -409,6 +409,7 @@ pub fn print_scan(out: &Output, inv: &crate::scan::inventory::Inventory) {
         t.add_row(row);
     }
     out.println(&t.to_string());
+    out.println("Per column (URLs of every host above):");
     let mut header = vec!["table.column", "rows", "occurrences"];
     header.extend(Form::ALL.iter().map(|f| f.label()));
     let mut c = table(out, &header);
@@ -423,7 +424,9 @@ pub fn print_scan(out: &Output, inv: &crate::scan::inventory::Inventory) {
     }
     out.println(&c.to_string());
     if !inv.suggestions.is_empty() {
-        out.println("Suggested next steps:");
+        out.println(
+            "Suggested next steps (add the --db or --ghost-config this scan used; through cargo, `cargo run --release --` for `ghost-migrate`):",
+        );
         for s in &inv.suggestions {
             out.println(&format!("  {s}"));
         }

@@ -155,6 +155,27 @@ fn ghost_url_as_from_and_to() {
         r["totals"]["forms"]["ghost_url"], 0,
         "portable values are not changes"
     );
+    // Columns where Ghost does not expand the placeholder keep the absolute URL, and the
+    // report names them even when that URL is already what they hold.
+    let kept: Vec<String> = r["absolute_instead"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{}.{}",
+                c["table"].as_str().unwrap(),
+                c["column"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for want in [
+        "settings.value",
+        "post_revisions.lexical",
+        "recommendations.favicon",
+    ] {
+        assert!(kept.iter().any(|k| k == want), "{want} not in {kept:?}");
+    }
     // The portable form only where Ghost expands it; the absolute URL everywhere else.
     let has = |t: &str, c: &str, needle: &str, key: Option<&str>| {
         let filter = key.map(|k| format!(" AND key = '{k}'")).unwrap_or_default();
