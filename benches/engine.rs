@@ -1,5 +1,5 @@
 //! Throughput of the pure rewrite engine (matcher + JSON rewrite + JSON proof), issue 17's
-//! "Speed must not regress": every document goes through `plan_cell` exactly as the rewrite
+//! "Speed must not regress": every document goes through `rewrite_cell` exactly as the rewrite
 //! command plans one cell, for html, lexical and mobiledoc columns.
 //!
 //! The content is generated here, deterministically (a seeded splitmix64), in the shapes
@@ -22,9 +22,9 @@
 use criterion::{
     BatchSize, Criterion, PlottingBackend, Throughput, criterion_group, criterion_main,
 };
+use ghost_migrate::cell::{ColumnMeta, rewrite_cell};
 use ghost_migrate::ghost::columns::CellKind;
-use ghost_migrate::plan::url::{MatchOptions, Prefix, Site, UrlMap};
-use ghost_migrate::plan::{ColumnMeta, plan_cell};
+use ghost_migrate::url::{MatchOptions, Prefix, Site, UrlMap};
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::time::Duration;
@@ -556,7 +556,7 @@ fn meta(metas: &[ColumnMeta; 3], k: Kind) -> &ColumnMeta {
 fn plan_all(map: &UrlMap, metas: &[ColumnMeta; 3], cells: Corpus) -> (usize, usize) {
     let (mut changed, mut refused) = (0, 0);
     for (k, v) in cells {
-        match plan_cell(map, "posts", meta(metas, k), "bench", v) {
+        match rewrite_cell(map, "posts", meta(metas, k), "bench", v) {
             Ok(Some(c)) => {
                 changed += 1;
                 black_box(c);

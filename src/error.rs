@@ -1,7 +1,7 @@
 //! The tool's error type and the one place errors become exit codes.
 
 use crate::db::DbError;
-use crate::plan::url::PrefixError;
+use crate::url::PrefixError;
 
 /// Stable exit codes (documented in README.md).
 pub mod exit {

@@ -6,29 +6,33 @@
 
 pub mod apply;
 pub mod aws;
+pub mod cell;
 pub mod cli;
 pub mod db;
 pub mod error;
 pub mod ghost;
+pub mod inventory;
 pub mod journal;
 pub mod output;
-pub mod plan;
-pub mod report;
+pub mod reader;
 pub mod rewrite;
-pub mod scan;
 pub mod snapshot;
 pub mod sync;
+pub mod url;
 pub mod verify;
+
+/// The version of every JSON document the commands print (`"schema": 1`).
+pub const REPORT_SCHEMA: u32 = 1;
 
 use cli::{Cli, Command, DbArgs, RunsCommand};
 use db::Target;
 use error::{Error, Result, exit};
 use ghost::config::GhostConfig;
 use output::Output;
-use plan::url::{MatchOptions, Site, UrlMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use url::{MatchOptions, Site, UrlMap};
 
 /// A flag set by Ctrl-C, for commands that stop gracefully (sync-images, snapshot).
 pub fn interrupt_flag(out: &Output, what: &'static str) -> Arc<AtomicBool> {
@@ -152,7 +156,7 @@ async fn snapshot_cmd(a: cli::SnapshotArgs, out: &Output) -> Result<u8> {
         let items = snapshot::list(&rds, &src).await?;
         if out.json {
             out.print_json(
-                &serde_json::json!({"schema": report::SCHEMA, "source": src, "snapshots": items}),
+                &serde_json::json!({"schema": crate::REPORT_SCHEMA, "source": src, "snapshots": items}),
             );
         } else {
             output::table::print_snapshots(out, &src, &items);
@@ -445,7 +449,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
             let (target, site) = resolve_db(&a.db, None, out).await?;
             let (mut conn, tables) =
                 rewrite::open_ghost(&target, Duration::from_secs(a.db.connect_timeout)).await?;
-            let inv = scan::inventory::inventory(
+            let inv = inventory::inventory(
                 &mut conn,
                 &tables,
                 target.display(),
@@ -474,7 +478,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                     .map(GhostConfig::load)
                     .transpose()?;
             let absolute_map = match &to {
-                plan::url::Prefix::Ghost { path } => {
+                url::Prefix::Ghost { path } => {
                     let base = a
                         .ghost_url_base
                         .clone()
@@ -486,7 +490,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                         .or_else(|| site.as_ref().map(|s| s.url.clone()));
                     match base {
                         Some(b) => {
-                            let abs = plan::url::Prefix::parse(
+                            let abs = url::Prefix::parse(
                                 "--ghost-url-base",
                                 &format!("{}{path}", b.trim_end_matches('/')),
                                 None,
@@ -518,7 +522,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                 let text = if path.extension().is_some_and(|e| e == "json") {
                     serde_json::to_string_pretty(&report).expect("report serializes")
                 } else {
-                    report::markdown(&report)
+                    output::markdown::markdown(&report)
                 };
                 std::fs::write(path, text)?;
             }
@@ -544,7 +548,9 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                 .await?;
             if !journal::check(&mut conn).await? {
                 if out.json {
-                    out.print_json(&serde_json::json!({"schema": report::SCHEMA, "runs": []}));
+                    out.print_json(
+                        &serde_json::json!({"schema": crate::REPORT_SCHEMA, "runs": []}),
+                    );
                 } else {
                     out.println("No runs recorded in this database.");
                 }
@@ -555,7 +561,7 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                     let runs = journal::list_runs(&mut conn).await?;
                     if out.json {
                         out.print_json(
-                            &serde_json::json!({"schema": report::SCHEMA, "runs": runs}),
+                            &serde_json::json!({"schema": crate::REPORT_SCHEMA, "runs": runs}),
                         );
                     } else {
                         output::table::print_runs(out, &runs);
@@ -564,7 +570,9 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
                 Some(RunsCommand::Show { run_id }) => {
                     let run = journal::get_run(&mut conn, &run_id).await?;
                     if out.json {
-                        out.print_json(&serde_json::json!({"schema": report::SCHEMA, "run": run}));
+                        out.print_json(
+                            &serde_json::json!({"schema": crate::REPORT_SCHEMA, "run": run}),
+                        );
                     } else {
                         output::table::print_run(out, &run);
                     }

@@ -3,8 +3,38 @@
 //! `sqlite_master` + `pragma table_info` on SQLite.
 
 use super::{Conn, DbError};
-use crate::plan::Limit;
 use std::collections::BTreeMap;
+
+/// A column's length limit, as the live schema declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// `varchar(N)`: N characters.
+    Chars(u64),
+    /// MySQL `text` family: N bytes.
+    Bytes(u64),
+}
+
+impl Limit {
+    pub fn exceeded_by(self, value: &str) -> Option<u64> {
+        match self {
+            Limit::Chars(n) => {
+                let len = value.chars().count() as u64;
+                (len > n).then_some(len)
+            }
+            Limit::Bytes(n) => {
+                let len = value.len() as u64;
+                (len > n).then_some(len)
+            }
+        }
+    }
+    pub fn describe(self) -> String {
+        match self {
+            Limit::Chars(n) => format!("{n} characters"),
+            Limit::Bytes(n) => format!("{n} bytes"),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct TextColumn {

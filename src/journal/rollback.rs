@@ -195,7 +195,7 @@ pub async fn rollback(conn: &mut Conn, req: &RollbackRequest<'_>) -> Result<Roll
     preflight(conn, &run).await?;
     let tables = schema::discover(conn).await?;
     let mut report = RollbackReport {
-        schema: crate::report::SCHEMA,
+        schema: crate::REPORT_SCHEMA,
         command: "rollback",
         dry_run: req.dry_run,
         run_id: run.id.clone(),

@@ -6,6 +6,7 @@ use console::Style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 
+pub mod markdown;
 pub mod table;
 
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@
 use super::Output;
 use crate::journal::Run;
 use crate::journal::rollback::RollbackReport;
-use crate::plan::url::Form;
-use crate::report::Report;
+use crate::rewrite::report::Report;
+use crate::url::Form;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use console::Style;
 
@@ -227,7 +227,7 @@ fn human_bytes(n: u64) -> String {
 const MAX_LINES: usize = 50;
 
 /// The sync-images summary: totals, then actions (dry run) and failures by path.
-pub fn print_sync(out: &Output, r: &crate::report::sync::SyncReport) {
+pub fn print_sync(out: &Output, r: &crate::sync::report::SyncReport) {
     let t = &r.totals;
     let title = if r.dry_run {
         "Dry run: nothing was uploaded or deleted."
@@ -390,7 +390,7 @@ pub fn print_snapshots(
 }
 
 /// The scan inventory: groups by host and root, forms, columns, then suggested rewrites.
-pub fn print_scan(out: &Output, inv: &crate::scan::inventory::Inventory) {
+pub fn print_scan(out: &Output, inv: &crate::inventory::Inventory) {
     out.println(&format!(
         "URLs in {} (site: {})",
         inv.database,

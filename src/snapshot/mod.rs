@@ -400,7 +400,7 @@ pub async fn run(
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
     let mut report = SnapshotReport {
-        schema: crate::report::SCHEMA,
+        schema: crate::REPORT_SCHEMA,
         command: "snapshot",
         source: src.clone(),
         snapshot_id: snap.clone(),

@@ -95,7 +95,7 @@ pub async fn backup(db: &Path, out: &Path) -> Result<SqliteBackup> {
     std::fs::rename(&tmp, out)?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
     Ok(SqliteBackup {
-        schema: crate::report::SCHEMA,
+        schema: crate::REPORT_SCHEMA,
         command: "snapshot",
         source: db.display().to_string(),
         backup: out.display().to_string(),

@@ -4,12 +4,13 @@
 
 pub mod body;
 pub mod etag;
+pub mod report;
 pub mod upload;
 pub mod walk;
 
 use crate::error::{Error, Result};
 use crate::output::Output;
-use crate::report::sync::{Reason, SyncReport, SyncTotals, Upload};
+use crate::sync::report::{Reason, SyncReport, SyncTotals, Upload};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use etag::{HashCache, Verdict, verdict};
@@ -327,7 +328,7 @@ pub async fn run(
     }
 
     let mut report = SyncReport {
-        schema: crate::report::SCHEMA,
+        schema: crate::REPORT_SCHEMA,
         command: "sync-images",
         dry_run: req.dry_run,
         bucket: req.bucket.clone(),

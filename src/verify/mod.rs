@@ -8,8 +8,8 @@ pub mod http;
 use crate::db::Conn;
 use crate::db::schema::Table;
 use crate::error::{Error, Result};
-use crate::plan::url::{MatchOptions, Prefix, Site, UrlMap};
-use crate::scan::inventory::{self, Place, PostRef, SiteMatchers};
+use crate::inventory::{self, Place, PostRef, SiteMatchers};
+use crate::url::{Finder, MatchOptions, Prefix, Site};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -126,18 +126,12 @@ pub async fn run(
                 ));
             };
             let path = path.clone();
-            let to = Prefix::Absolute {
-                scheme: Some("https".into()),
-                host: "verify.invalid".into(),
-                port: None,
-                path: path.clone(),
-            };
-            let map = UrlMap::new(from, to, site, &MatchOptions::default())?;
+            let map = Finder::new(from, site, &MatchOptions::default());
             matched = cdn.clone();
             let cdn_base = cdn.trim_end_matches('/').to_string();
             inventory::each_cell(conn, tables, false, |t, id, meta, text, _| {
                 let col = meta.name.as_str();
-                for hit in crate::plan::cell_hits(&map, meta.kind, text) {
+                for hit in crate::cell::cell_hits(&map, meta.kind, text) {
                     let rest = hit.tail;
                     let rel = percent_decode(&rest);
                     if rel.is_empty() {
@@ -176,7 +170,7 @@ pub async fn run(
                 for f in inventory::find_all(&m, meta.kind, text) {
                     let own = f.root != "other"
                         && (own_host.as_deref() == Some(f.host.as_str())
-                            || f.host == crate::plan::url::GHOST_URL
+                            || f.host == crate::url::GHOST_URL
                             || f.host == "(relative)");
                     if !own || f.rest.is_empty() {
                         continue;
@@ -249,7 +243,7 @@ pub async fn run(
         });
     }
     let mut report = VerifyReport {
-        schema: crate::report::SCHEMA,
+        schema: crate::REPORT_SCHEMA,
         command: "verify",
         database,
         bucket: req.bucket.clone(),

@@ -1,14 +1,14 @@
 #![allow(clippy::needless_range_loop, clippy::explicit_auto_deref)]
-//! Attacks on the URL matcher (`plan_cell` / `cell_edits` through the public API).
+//! Attacks on the URL matcher (`rewrite_cell` / `cell_edits` through the public API).
 //!
 //! Every test states the behaviour the README promises (or that a browser/Ghost implies) and
 //! fails when the matcher does otherwise. Grouped by severity: silent misses, corruption,
 //! over-matches, non-idempotence, needless refusals; then guards that pass today and a
 //! seeded, time-bounded fuzz loop (`ATTACK_SEED`, `ATTACK_SECS`, default 8 s).
 
+use ghost_migrate::cell::{ColumnMeta, cell_edits, rewrite_cell};
 use ghost_migrate::ghost::columns::CellKind;
-use ghost_migrate::plan::url::{MatchOptions, Prefix, Site, UrlMap};
-use ghost_migrate::plan::{ColumnMeta, cell_edits, plan_cell};
+use ghost_migrate::url::{MatchOptions, Prefix, Site, UrlMap};
 
 const SITE: &str = "https://blog.example.com";
 const FROM: &str = "https://blog.example.com/content/images/";
@@ -41,7 +41,7 @@ fn plan(m: &UrlMap, kind: CellKind, v: &str) -> Result<Option<String>, String> {
         kind,
         limit: None,
     };
-    plan_cell(m, "t", &col, "1", v.to_string())
+    rewrite_cell(m, "t", &col, "1", v.to_string())
         .map(|c| c.map(|c| c.after))
         .map_err(|p| p.reason)
 }

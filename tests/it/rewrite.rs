@@ -2,7 +2,7 @@
 //! adversarial inputs and bad input.
 
 use crate::common::*;
-use ghost_migrate::plan::url::{MatchOptions, Prefix, Site, UrlMap};
+use ghost_migrate::url::{MatchOptions, Prefix, Site, UrlMap};
 
 fn site_map() -> UrlMap {
     let site = Site::parse(SITE).unwrap();

@@ -1,6 +1,5 @@
 //! URL prefixes and the site: parsing and validating `--from`, `--to` and `--site-url` values.
-//! The matcher lives in `matcher.rs`, the report vocabulary of stored forms in `form.rs`; both
-//! are re-exported here. Pure: no SQL, no I/O, no printing.
+//! Pure: no SQL, no I/O, no printing. (The tests below also exercise the matcher on top.)
 
 use std::fmt;
 
@@ -231,12 +230,10 @@ impl Site {
     }
 }
 
-pub use super::form::{Form, FormCounts};
-pub use super::matcher::{MatchOptions, Occurrence, UrlMap};
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::url::{Form, MatchOptions, UrlMap};
 
     fn map(from: &str, to: &str, site: Option<&str>) -> UrlMap {
         let site = site.map(|s| Site::parse(s).unwrap());

@@ -1,15 +1,11 @@
-//! Report data: what a rewrite found or did, per column, with sample diffs. Data only; the
-//! human rendering lives in `output::table`, JSON is serde.
+//! The rewrite report: what a rewrite found or did, per column, with sample diffs. Data only;
+//! the human rendering (table, markdown) lives in `output`, JSON is serde.
 
+use crate::cell::Edit;
+use crate::cell::Problem;
 use crate::ghost::columns::CellKind;
-use crate::plan::Edit;
-use crate::plan::Problem;
-use crate::plan::url::FormCounts;
+use crate::url::FormCounts;
 use serde::Serialize;
-
-pub mod sync;
-
-pub const SCHEMA: u32 = 1;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
@@ -146,63 +142,4 @@ pub fn sample(id: &str, before: &str, first: &Edit) -> Sample {
         ),
         after: format!("{pre}{left}{replacement}{right}{post}"),
     }
-}
-
-/// The report as Markdown (for `--report FILE.md`).
-pub fn markdown(r: &Report) -> String {
-    use crate::plan::url::Form;
-    let mut s = format!(
-        "# ghost-migrate rewrite {}\n\n- from: `{}`\n- to: `{}`\n- database: `{}`\n- run: {}\n\n",
-        if r.dry_run { "(dry run)" } else { "(applied)" },
-        r.from,
-        r.to,
-        r.database,
-        r.run_id.as_deref().unwrap_or("-")
-    );
-    s.push_str("| table.column | rows scanned | rows changing | occurrences |");
-    for f in Form::ALL {
-        s.push_str(&format!(" {} |", f.label()));
-    }
-    s.push_str("\n|---|---:|---:|---:|");
-    s.push_str(&"---:|".repeat(Form::ALL.len()));
-    s.push('\n');
-    for c in r.columns.iter().filter(|c| c.rows_changed > 0) {
-        s.push_str(&format!(
-            "| `{}.{}` | {} | {} | {} |",
-            c.table, c.column, c.rows_scanned, c.rows_changed, c.occurrences
-        ));
-        for f in Form::ALL {
-            s.push_str(&format!(" {} |", c.forms.get(f)));
-        }
-        s.push('\n');
-    }
-    s.push_str(&format!(
-        "\n**Total:** {} occurrence(s) in {} row(s), {} cell(s).\n",
-        r.totals.occurrences, r.totals.rows_changed, r.totals.cells_changed
-    ));
-    for c in r.columns.iter().filter(|c| !c.samples.is_empty()) {
-        s.push_str(&format!("\n## `{}.{}`\n\n", c.table, c.column));
-        for x in &c.samples {
-            s.push_str(&format!(
-                "- id `{}`\n  ```diff\n  - {}\n  + {}\n  ```\n",
-                x.id, x.before, x.after
-            ));
-        }
-    }
-    if !r.problems.is_empty() {
-        s.push_str("\n## Cells that cannot be rewritten\n\n");
-        for p in &r.problems {
-            s.push_str(&format!(
-                "- `{}.{}` id `{}`: {}\n",
-                p.table, p.column, p.id, p.reason
-            ));
-        }
-    }
-    if !r.warnings.is_empty() {
-        s.push_str("\n## Warnings\n\n");
-        for w in &r.warnings {
-            s.push_str(&format!("- {w}\n"));
-        }
-    }
-    s
 }

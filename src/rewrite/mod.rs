@@ -2,16 +2,18 @@
 //! for both so the dry run's counts are what the real run does.
 
 use crate::apply::{self, CellWrite, RowWrite};
+use crate::cell::{self, Change, ColumnMeta, Problem};
 use crate::db::schema::{self, Table};
 use crate::db::{Cell, Conn, Engine, Target};
 use crate::error::{Error, Result};
 use crate::ghost::columns;
 use crate::journal::{self, Entry, Run, Writer};
 use crate::output::Output;
-use crate::plan::url::{Prefix, Site, UrlMap};
-use crate::plan::{self, Change, ColumnMeta, Problem};
-use crate::report::{self, Report, Totals, UnknownColumn};
-use crate::scan::{self, Batches, ScannedRow, TableScan};
+use crate::url::{Prefix, Site, UrlMap};
+pub mod report;
+
+use crate::reader::{self, Batches, ScannedRow, TableScan};
+use report::{Report, Totals, UnknownColumn};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -135,7 +137,7 @@ struct ApplyState {
 
 fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
     Report {
-        schema: report::SCHEMA,
+        schema: crate::REPORT_SCHEMA,
         command: "rewrite",
         dry_run,
         database: req.target.display(),
@@ -223,7 +225,7 @@ impl Maps {
         column: &str,
         context: Option<&str>,
     ) -> Result<(&UrlMap, bool), ()> {
-        let ghost_to = matches!(self.main.to_prefix, crate::plan::url::Prefix::Ghost { .. });
+        let ghost_to = matches!(self.main.to_prefix, crate::url::Prefix::Ghost { .. });
         if !ghost_to || columns::expands_ghost_url(table, column, context, self.major) {
             return Ok((&self.main, false));
         }
@@ -254,7 +256,7 @@ fn plan_one(
         Cell::Null => return Outcome::Unchanged,
         Cell::Text(v) => v,
         Cell::Binary { len, utf8, lossy } => {
-            if plan::cell_hits(&maps.main, col.kind, &lossy).is_empty() {
+            if cell::cell_hits(&maps.main, col.kind, &lossy).is_empty() {
                 return Outcome::Unchanged;
             }
             return problem(if utf8 {
@@ -271,7 +273,7 @@ fn plan_one(
     let (map, absolute) = match maps.for_cell(&t.table, &col.name, context) {
         Ok(m) => m,
         Err(()) => {
-            if plan::cell_hits(&maps.main, col.kind, &v).is_empty() {
+            if cell::cell_hits(&maps.main, col.kind, &v).is_empty() {
                 return Outcome::Unchanged;
             }
             return problem(format!(
@@ -283,11 +285,11 @@ fn plan_one(
         }
     };
     let kept = if absolute {
-        plan::cell_hits(&maps.main, col.kind, &v).len() as u64
+        cell::cell_hits(&maps.main, col.kind, &v).len() as u64
     } else {
         0
     };
-    match plan::plan_cell(map, &t.table, col, id, v) {
+    match cell::rewrite_cell(map, &t.table, col, id, v) {
         Ok(None) if kept > 0 => Outcome::KeptAbsolute(kept),
         Ok(None) => Outcome::Unchanged,
         Ok(Some(change)) => {
@@ -330,7 +332,7 @@ fn plan_rows(
                     outside += maps.main.outside_subdir(text);
                     if !t.catalogued {
                         cells.push(
-                            match plan::cell_hits(&maps.main, col.kind, text).len() as u64 {
+                            match cell::cell_hits(&maps.main, col.kind, text).len() as u64 {
                                 0 => Outcome::Unchanged,
                                 n => Outcome::Unknown(n),
                             },
@@ -549,7 +551,7 @@ fn absolute_entry<'r>(report: &'r mut Report, table: &str, column: &str) -> &'r 
 /// One full pass over the scope.
 async fn pass(
     conn: &mut Conn,
-    scope: &scan::Scope,
+    scope: &reader::Scope,
     ctx: &Ctx,
     report: &mut Report,
     out: &Output,
@@ -578,12 +580,12 @@ async fn pass(
     Ok(())
 }
 
-fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &scan::Scope) {
+fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &reader::Scope) {
     if report.unresolved_ghost_url > 0 {
         report.warnings.push(format!(
             "{} value(s) hold {}{} but the site URL is unknown, so they were not matched: pass --site-url (Ghost's `url`) or --ghost-config",
             report.unresolved_ghost_url,
-            crate::plan::url::GHOST_URL,
+            crate::url::GHOST_URL,
             req.map.from.path()
         ));
     }
@@ -683,19 +685,17 @@ async fn ghost_major(conn: &mut Conn, tables: &BTreeMap<String, Table>) -> Optio
 /// Names the post each problem cell belongs to.
 async fn name_problems(conn: &mut Conn, tables: &BTreeMap<String, Table>, report: &mut Report) {
     for p in &mut report.problems {
-        let place = crate::scan::inventory::Place {
+        let place = crate::inventory::Place {
             table: p.table.clone(),
             id: p.id.clone(),
             column: p.column.clone(),
         };
-        p.slug = crate::scan::inventory::post_of(conn, tables, &place)
-            .await
-            .slug;
+        p.slug = crate::inventory::post_of(conn, tables, &place).await.slug;
     }
 }
 
 /// Refuses tables on a non-transactional engine that the rewrite would touch.
-fn check_engines(tables: &BTreeMap<String, Table>, scope: &scan::Scope) -> Result<()> {
+fn check_engines(tables: &BTreeMap<String, Table>, scope: &reader::Scope) -> Result<()> {
     for t in &scope.known {
         if let Some(e) = tables.get(&t.table).and_then(|x| x.engine.as_deref())
             && !e.eq_ignore_ascii_case("InnoDB")
@@ -715,7 +715,7 @@ fn check_engines(tables: &BTreeMap<String, Table>, scope: &scan::Scope) -> Resul
 /// Runs the rewrite; returns the report (dry run, refused or applied).
 pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
     let (mut conn, tables) = open_ghost(&req.target, req.connect_timeout).await?;
-    let mut scope = scan::scope(&tables);
+    let mut scope = reader::scope(&tables);
     if req.all_text_columns {
         for mut t in std::mem::take(&mut scope.unknown) {
             t.catalogued = true;
@@ -785,7 +785,7 @@ async fn apply_all(
     conn: &mut Conn,
     req: &RewriteRequest,
     tables: &BTreeMap<String, Table>,
-    scope: &scan::Scope,
+    scope: &reader::Scope,
     ctx: &Ctx,
     out: &Output,
 ) -> Result<Report> {

@@ -5,8 +5,9 @@
 //! value decodes to the matcher's rewrite of the decoded old string, and no unchanged string
 //! hides an occurrence. One streaming pass over the text, no tree is built. Pure: no SQL, no I/O.
 
-use super::form::Form;
-use super::matcher::{Occurrence, UrlMap};
+use crate::url::Form;
+use crate::url::find::Find;
+use crate::url::{Occurrence, UrlMap};
 use serde::de::IgnoredAny;
 use std::borrow::Cow;
 
@@ -149,8 +150,8 @@ impl JsonHit<'_> {
 /// Calls `f` for every occurrence of the map's prefix in the string values of `doc`. Strings
 /// that cannot hold one are skipped without decoding. Errors: the document does not parse
 /// (checked only when it might hold an occurrence), or a key holds one.
-pub fn visit(
-    map: &UrlMap,
+pub fn visit<M: Find>(
+    map: &M,
     doc: &str,
     mut f: impl FnMut(JsonHit<'_>),
 ) -> Result<(), JsonProofError> {
@@ -297,7 +298,7 @@ pub fn prove_strings(before: &str, after: &str, map: &UrlMap) -> Result<(), Json
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::url::{MatchOptions, Prefix};
+    use crate::url::{MatchOptions, Prefix};
 
     fn map() -> UrlMap {
         UrlMap::new(

@@ -3,13 +3,13 @@
 //! file URLs are found by the same matcher `rewrite` uses, so the counts agree with its dry run;
 //! other URLs by a generic pattern. Read-only; no printing.
 
+use crate::cell::{ColumnMeta, Hit};
 use crate::db::schema::Table;
 use crate::db::{Cell, Conn};
 use crate::error::Result;
 use crate::ghost::columns::CellKind;
-use crate::plan::url::{Form, FormCounts, GHOST_URL, MatchOptions, Prefix, Site, UrlMap};
-use crate::plan::{ColumnMeta, Hit};
-use crate::scan::{self, Batches, TableScan};
+use crate::reader::{self, Batches, TableScan};
+use crate::url::{Finder, Form, FormCounts, GHOST_URL, MatchOptions, Prefix, Site};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -42,7 +42,7 @@ pub struct Place {
 
 /// A matcher for the site's own `/content/<root>/` URLs in every stored form.
 pub struct SiteMatchers {
-    maps: Vec<(String, UrlMap)>,
+    maps: Vec<(String, Finder)>,
     site: Option<Site>,
 }
 
@@ -53,15 +53,10 @@ impl SiteMatchers {
             let from = Prefix::Ghost {
                 path: format!("/content/{r}/"),
             };
-            let to = Prefix::Absolute {
-                scheme: Some("https".into()),
-                host: "inventory.invalid".into(),
-                port: None,
-                path: format!("/content/{r}/"),
-            };
-            if let Ok(m) = UrlMap::new(from, to, site, &MatchOptions::default()) {
-                maps.push((format!("/content/{r}/"), m));
-            }
+            maps.push((
+                format!("/content/{r}/"),
+                Finder::new(from, site, &MatchOptions::default()),
+            ));
         }
         SiteMatchers {
             maps,
@@ -78,7 +73,7 @@ static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-pub use crate::plan::url_tail;
+pub use crate::cell::url_tail;
 
 fn root_of(path: &str) -> String {
     for r in ROOTS {
@@ -100,7 +95,7 @@ pub fn find_all(m: &SiteMatchers, kind: CellKind, text: &str) -> Vec<Found> {
             end,
             form,
             tail: rest,
-        } in crate::plan::cell_hits(map, kind, text)
+        } in crate::cell::cell_hits(map, kind, text)
         {
             let host = match (&m.site, form) {
                 (Some(s), _) => s.host_port(),
@@ -228,7 +223,7 @@ pub async fn each_cell<F>(
 where
     F: FnMut(&TableScan, &str, &ColumnMeta, &str, Option<&str>),
 {
-    let sc = scan::scope(tables);
+    let sc = reader::scope(tables);
     let needles: Vec<(String, bool)> = vec![
         ("//".into(), false),
         ("\\/\\/".into(), false),
@@ -405,7 +400,7 @@ pub async fn inventory(
     }
     Ok(Inventory {
         warnings,
-        schema: crate::report::SCHEMA,
+        schema: crate::REPORT_SCHEMA,
         command: "scan",
         database,
         site_url: site.map(|s| s.url.clone()),

@@ -1,46 +1,13 @@
 //! Planning: turns one stored cell into a `Change` (or nothing), checking JSON integrity and the
 //! column's length limit. Pure: no SQL, no I/O.
 
-pub mod form;
 pub mod json;
-pub mod matcher;
-pub mod url;
 
+pub use crate::db::schema::Limit;
 use crate::ghost::columns::CellKind;
-use form::{Form, FormCounts};
+use crate::url::find::Find;
+use crate::url::{Form, FormCounts, UrlMap};
 use json::JsonProofError;
-use matcher::UrlMap;
-
-/// A column's length limit, as the live schema declares it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Limit {
-    /// `varchar(N)`: N characters.
-    Chars(u64),
-    /// MySQL `text` family: N bytes.
-    Bytes(u64),
-}
-
-impl Limit {
-    pub fn exceeded_by(self, value: &str) -> Option<u64> {
-        match self {
-            Limit::Chars(n) => {
-                let len = value.chars().count() as u64;
-                (len > n).then_some(len)
-            }
-            Limit::Bytes(n) => {
-                let len = value.len() as u64;
-                (len > n).then_some(len)
-            }
-        }
-    }
-    pub fn describe(self) -> String {
-        match self {
-            Limit::Chars(n) => format!("{n} characters"),
-            Limit::Bytes(n) => format!("{n} bytes"),
-        }
-    }
-}
 
 /// One column the plan reads, with what the catalogue and the schema say of it.
 #[derive(Debug, Clone)]
@@ -173,7 +140,7 @@ fn edits_of(map: &UrlMap, kind: CellKind, text: &str) -> Result<(Vec<Edit>, bool
 
 /// Every occurrence in one cell, as `cell_edits` sees them, with the decoded URL tail. A JSON
 /// document that does not parse is searched as text.
-pub fn cell_hits(map: &UrlMap, kind: CellKind, text: &str) -> Vec<Hit> {
+pub fn cell_hits<M: Find>(map: &M, kind: CellKind, text: &str) -> Vec<Hit> {
     let as_text = |text: &str| {
         map.find(text)
             .into_iter()
@@ -217,7 +184,7 @@ pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
 }
 
 /// Plans one cell. `Ok(None)`: nothing to change.
-pub fn plan_cell(
+pub fn rewrite_cell(
     map: &UrlMap,
     table: &str,
     col: &ColumnMeta,
@@ -266,7 +233,7 @@ pub fn plan_cell(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::url::{MatchOptions, Prefix, Site};
+    use crate::url::{MatchOptions, Prefix, Site};
 
     const SITE: &str = "https://blog.example.com";
     const FROM: &str = "https://blog.example.com/content/images/";
@@ -299,11 +266,11 @@ mod tests {
 
     /// Plans a cell, and checks the plan is idempotent: planning the output changes nothing.
     fn once(map: &UrlMap, kind: CellKind, v: &str) -> Option<String> {
-        let out = plan_cell(map, "t", &col(kind), "1", v.to_string())
+        let out = rewrite_cell(map, "t", &col(kind), "1", v.to_string())
             .unwrap_or_else(|p| panic!("refused {v}: {}", p.reason))
             .map(|c| c.after);
         if let Some(o) = &out {
-            let again = plan_cell(map, "t", &col(kind), "1", o.clone()).unwrap();
+            let again = rewrite_cell(map, "t", &col(kind), "1", o.clone()).unwrap();
             assert!(
                 again.is_none(),
                 "second run changed {o:?} to {:?}",
@@ -400,13 +367,13 @@ mod tests {
         let m = map_to(TO);
         let c = col(CellKind::Lexical);
         let key = r#"{"https://blog.example.com/content/images/a.jpg":1}"#;
-        assert!(plan_cell(&m, "t", &c, "1", key.into()).is_err());
+        assert!(rewrite_cell(&m, "t", &c, "1", key.into()).is_err());
         let broken = r#"{"src":"https://blog.example.com/content/images/a.jpg""#;
-        let p = plan_cell(&m, "t", &c, "1", broken.into()).unwrap_err();
+        let p = rewrite_cell(&m, "t", &c, "1", broken.into()).unwrap_err();
         assert!(p.reason.contains("does not parse"), "{}", p.reason);
         // Broken but without the prefix: not ours to judge.
         assert!(
-            plan_cell(&m, "t", &c, "1", "{\"a\":\"\\u12".into())
+            rewrite_cell(&m, "t", &c, "1", "{\"a\":\"\\u12".into())
                 .unwrap()
                 .is_none()
         );
@@ -423,7 +390,7 @@ mod tests {
         let mut out = String::new();
         let mut i = 0;
         while i < s.len() {
-            match matcher::sep_at(s, i) {
+            match crate::url::find::sep_at(s, i) {
                 Some((c, n)) => {
                     out.push(c);
                     i += n;

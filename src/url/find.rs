@@ -1,16 +1,15 @@
-//! The URL-prefix matcher: finds every stored spelling of one `--from` prefix in a string and
-//! gives the `--to` text that replaces it. Pure string code: no SQL, no I/O, no printing.
+//! The find-only matcher: every stored spelling of one URL prefix in a string, boundaries
+//! checked. `scan`, `verify` and the rewriter (`map.rs`, which adds a target on top) share it.
+//! Pure string code: no SQL, no I/O, no printing.
 //!
 //! Boundaries are checked here, not by the database: the host matches case-insensitively and
 //! only as a whole host (with the scheme's default port written out or not), the path is
 //! case-sensitive and matches only at a path boundary. `/` and `:` may be spelled plainly, as
 //! `\/` (JSON), as HTML character references (`&#47;`, `&#x2F;`, `&sol;`, `&#58;`, `&colon;`)
-//! or as `\u002F`; a replacement is written in the spelling the occurrence used. An occurrence
-//! that lies inside text already spelled like `--to` (a `--to` that contains `--from`, such as
-//! an image proxy URL) is left alone, so a second run changes nothing.
+//! or as `\u002F`.
 
 use super::form::Form;
-use super::url::{GHOST_URL, Prefix, PrefixError, Site};
+use super::prefix::{GHOST_URL, Prefix, Site};
 use regex::Regex;
 use std::borrow::Cow;
 
@@ -30,27 +29,27 @@ pub struct Occurrence {
 }
 
 /// How `/` and `:` are spelled in one family of regex alternatives.
-struct Seps {
+pub(crate) struct Seps {
     slash: &'static str,
     colon: &'static str,
 }
 
-const PLAIN: Seps = Seps {
+pub(crate) const PLAIN: Seps = Seps {
     slash: "/",
     colon: ":",
 };
-const ESCAPED: Seps = Seps {
+pub(crate) const ESCAPED: Seps = Seps {
     slash: r"\\/",
     colon: ":",
 };
 /// Every spelling at once (used only when a text holds an encoded separator).
-const ANY: Seps = Seps {
+pub(crate) const ANY: Seps = Seps {
     slash: r"(?:/|\\/|&#0*47;|&#[xX]0*2[fF];|&sol;|\\u002[fF])",
     colon: r"(?::|&#0*58;|&#[xX]0*3[aA];|&colon;|\\u003[aA])",
 };
 
 /// Regex source for a literal, with `/` and `:` in the given spelling.
-fn lit(s: &str, seps: &Seps) -> String {
+pub(crate) fn lit(s: &str, seps: &Seps) -> String {
     let mut out = String::with_capacity(s.len() * 2);
     let mut buf = [0u8; 4];
     for ch in s.chars() {
@@ -102,7 +101,7 @@ pub(crate) fn sep_at(s: &str, i: usize) -> Option<(char, usize)> {
 }
 
 /// The character spelled at byte `i` by a numeric character reference or a `\u` escape.
-fn decode_char_at(s: &str, i: usize) -> Option<char> {
+pub(crate) fn decode_char_at(s: &str, i: usize) -> Option<char> {
     let b = s.as_bytes().get(i..)?;
     if b.starts_with(b"\\u") && b.len() >= 6 && b[2..6].iter().all(u8::is_ascii_hexdigit) {
         return char::from_u32(u32::from_str_radix(&s[i + 2..i + 6], 16).ok()?);
@@ -130,7 +129,7 @@ fn decode_char_at(s: &str, i: usize) -> Option<char> {
 
 /// Whether `text` spells a `/` or `:` as a character reference or `\u` escape (the slower
 /// matcher that knows every spelling is needed).
-fn has_encoded(text: &str) -> bool {
+pub(crate) fn has_encoded(text: &str) -> bool {
     let b = text.as_bytes();
     memchr::memchr2_iter(b'&', b'\\', b).any(|i| {
         let next = b.get(i + 1).copied();
@@ -149,7 +148,7 @@ fn ends_with_encoded_sep(before: &str) -> bool {
 }
 
 /// Replaces the encoded separators in `m` by plain `/` and `:`.
-fn decode_seps(m: &str) -> Cow<'_, str> {
+pub(crate) fn decode_seps(m: &str) -> Cow<'_, str> {
     if !m.contains(['&', '\\']) {
         return Cow::Borrowed(m);
     }
@@ -168,51 +167,18 @@ fn decode_seps(m: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// `to` with its `/` and `:` spelled as the first encoded separators of `m` spell them.
-fn encode_like(m: &str, to: &str) -> String {
-    let (mut slash, mut colon) = (None, None);
-    let mut i = 0;
-    while i < m.len() {
-        match sep_at(m, i) {
-            Some((c, n)) => {
-                if n > 1 {
-                    let sp = &m[i..i + n];
-                    // Mixed `\/` and character references: the reference, which HTML
-                    // decodes (a browser reads `\` as another `/`).
-                    if c == '/' && (slash.is_none() || slash == Some("\\/")) {
-                        slash = Some(sp);
-                    } else if c == ':' && colon.is_none() {
-                        colon = Some(sp);
-                    }
-                }
-                i += n;
-            }
-            None => i += m[i..].chars().next().map_or(1, char::len_utf8),
-        }
-    }
-    let mut out = String::with_capacity(to.len() * 2);
-    for ch in to.chars() {
-        match ch {
-            '/' => out.push_str(slash.unwrap_or("/")),
-            ':' => out.push_str(colon.unwrap_or(":")),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The stored spellings of one prefix.
 #[derive(Debug, Clone)]
-struct Spellings {
+pub(crate) struct Spellings {
     /// Scheme (None: any or protocol-relative), host, port, full path on the host.
-    abs: Option<(Option<String>, String, Option<u16>, String)>,
+    pub(crate) abs: Option<(Option<String>, String, Option<u16>, String)>,
     /// The path after `__GHOST_URL__` when the prefix is the site's own (this also enables the
     /// root-relative spelling).
-    ghost_path: Option<String>,
+    pub(crate) ghost_path: Option<String>,
 }
 
 impl Spellings {
-    fn of(p: &Prefix, site: Option<&Site>) -> Self {
+    pub(crate) fn of(p: &Prefix, site: Option<&Site>) -> Self {
         match p {
             Prefix::Absolute {
                 scheme,
@@ -274,44 +240,13 @@ impl Spellings {
         }
     }
 
-    fn regex(&self, families: &[&Seps], exact_scheme: bool) -> Regex {
+    pub(crate) fn regex(&self, families: &[&Seps], exact_scheme: bool) -> Regex {
         let mut alts = Vec::new();
         for f in families {
             self.alternatives(f, exact_scheme, &mut alts);
         }
         Regex::new(&alts.join("|")).expect("matcher regex is built from escaped literals")
     }
-}
-
-/// The compiled matcher for one `--from` -> `--to` rewrite.
-#[derive(Debug, Clone)]
-pub struct UrlMap {
-    /// Plain and `\/` spellings (the fast path).
-    re: Regex,
-    /// Every spelling, for texts that hold an encoded separator.
-    any_re: Regex,
-    /// Literal `__GHOST_URL__<path>` spellings that would match if the site URL were known.
-    unresolved_ghost: Option<Regex>,
-    /// Root-relative `<path>` without the site's subdirectory (subdirectory sites only).
-    outside_subdir: Option<Regex>,
-    /// Every spelling of `--to`, when `--to` itself contains a spelling of `--from`: an
-    /// occurrence strictly inside one of these is output of an earlier run.
-    protect: Option<Regex>,
-    to: String,
-    to_escaped: String,
-    ends_with_slash: bool,
-    /// The from host, when its port is implicit (for the default-port check).
-    default_port_host: Option<String>,
-    /// The path part every spelling contains (the `__GHOST_URL__` tail when site forms apply).
-    needle_path: String,
-    needle_host: Option<String>,
-    pub from: Prefix,
-    pub to_prefix: Prefix,
-    pub site_forms: bool,
-}
-
-fn escape_slashes(s: &str) -> String {
-    s.replace('/', "\\/")
 }
 
 /// (base form, reported form) of a matched text.
@@ -343,13 +278,48 @@ fn classify(m: &str, any: bool) -> (Form, Form) {
     (base, form)
 }
 
-impl UrlMap {
-    pub fn new(
-        from: Prefix,
-        to: Prefix,
-        site: Option<&Site>,
-        opts: &MatchOptions,
-    ) -> Result<Self, PrefixError> {
+/// The compiled find-only matcher for one prefix.
+#[derive(Debug, Clone)]
+pub struct Finder {
+    /// Plain and `\/` spellings (the fast path).
+    re: Regex,
+    /// Every spelling, for texts that hold an encoded separator.
+    any_re: Regex,
+    /// Literal `__GHOST_URL__<path>` spellings that would match if the site URL were known.
+    unresolved_ghost: Option<Regex>,
+    /// Root-relative `<path>` without the site's subdirectory (subdirectory sites only).
+    outside_subdir: Option<Regex>,
+    ends_with_slash: bool,
+    /// The from host, when its port is implicit (for the default-port check).
+    default_port_host: Option<String>,
+    /// The path part every spelling contains (the `__GHOST_URL__` tail when site forms apply).
+    needle_path: String,
+    needle_host: Option<String>,
+    pub from: Prefix,
+    /// Whether the site's own forms (`__GHOST_URL__`, root-relative) are matched too.
+    pub site_forms: bool,
+}
+
+/// What the JSON walk and the cell helpers need of a matcher: the find-only `Finder` and the
+/// rewriting `UrlMap` both answer it.
+pub trait Find {
+    /// Every occurrence in `text`, boundaries checked, in order.
+    fn find(&self, text: &str) -> Vec<Occurrence>;
+    /// Start offsets of raw matches, boundaries not checked (see `Finder::candidates`).
+    fn candidates(&self, text: &str) -> Vec<usize>;
+}
+
+impl Find for Finder {
+    fn find(&self, text: &str) -> Vec<Occurrence> {
+        Finder::find(self, text)
+    }
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        Finder::candidates(self, text)
+    }
+}
+
+impl Finder {
+    pub fn new(from: Prefix, site: Option<&Site>, opts: &MatchOptions) -> Self {
         let sp = Spellings::of(&from, site);
         let re = sp.regex(&[&PLAIN, &ESCAPED], opts.exact_scheme);
         let any_re = sp.regex(&[&ANY], opts.exact_scheme);
@@ -373,7 +343,6 @@ impl UrlMap {
             }
             _ => None,
         };
-        let to_s = to.to_string();
         let needle_path = sp
             .ghost_path
             .clone()
@@ -387,69 +356,39 @@ impl UrlMap {
             .as_ref()
             .filter(|(_, _, p, _)| p.is_none())
             .map(|(_, h, _, _)| h.clone());
-        let mut map = UrlMap {
+        Finder {
             needle_path,
             needle_host,
             re,
             any_re,
             unresolved_ghost,
             outside_subdir,
-            protect: None,
-            to_escaped: escape_slashes(&to_s),
-            to: to_s,
             ends_with_slash: from.path().ends_with('/'),
             default_port_host,
             site_forms: sp.ghost_path.is_some(),
             from,
-            to_prefix: to,
-        };
-        // Nesting guard: if any spelling of --to contains an occurrence of --from, protect
-        // every spelling of --to.
-        let mut variants = vec![map.to.clone(), map.to_escaped.clone()];
-        if let Prefix::Absolute { .. } = &map.to_prefix {
-            let bare = map.to.split_once("//").map_or(map.to.as_str(), |x| x.1);
-            for scheme in ["http://", "https://", "//"] {
-                variants.push(format!("{scheme}{bare}"));
-            }
         }
-        if variants
-            .iter()
-            .any(|v| !map.scan(&map.any_re, v, true).is_empty())
-        {
-            let tsp = Spellings::of(&map.to_prefix, site);
-            map.protect = Some(tsp.regex(&[&ANY], false));
-        }
-        Ok(map)
     }
 
-    /// Every occurrence of the from prefix in `text`, boundaries checked, in order.
+    /// Every occurrence of the prefix in `text`, boundaries checked, in order.
     pub fn find(&self, text: &str) -> Vec<Occurrence> {
+        self.find_except(text, |_, _| false)
+    }
+
+    /// `find`, where a match `reject(matched text, form)` refuses is not an occurrence (the
+    /// search goes on inside it, as for any refused match).
+    pub fn find_except(&self, text: &str, reject: impl Fn(&str, Form) -> bool) -> Vec<Occurrence> {
         let any = has_encoded(text);
-        let mut out = self.scan(if any { &self.any_re } else { &self.re }, text, any);
-        if !out.is_empty()
-            && let Some(p) = &self.protect
-        {
-            // A --to without a trailing '/' protects only up to a path boundary
-            // (`https://example.com/blog` does not cover `/blogging.png`).
-            let bounded = self.to.ends_with('/');
-            let spans: Vec<(usize, usize)> = p
-                .find_iter(text)
-                .filter(|m| {
-                    bounded
-                        || !text[m.end()..]
-                            .chars()
-                            .next()
-                            .is_some_and(|c| c.is_alphanumeric() || "-_.~%:@+".contains(c))
-                })
-                .map(|m| (m.start(), m.end()))
-                .collect();
-            out.retain(|o| {
-                !spans
-                    .iter()
-                    .any(|&(s, e)| s <= o.start && o.end <= e && (s, e) != (o.start, o.end))
-            });
-        }
-        out
+        self.scan(if any { &self.any_re } else { &self.re }, text, any, reject)
+    }
+
+    /// `find_except` by the matcher that knows every spelling.
+    pub(crate) fn find_any_except(
+        &self,
+        text: &str,
+        reject: impl Fn(&str, Form) -> bool,
+    ) -> Vec<Occurrence> {
+        self.scan(&self.any_re, text, true, reject)
     }
 
     /// Start offsets of raw regex matches, boundaries not checked: every occurrence `find`
@@ -466,14 +405,20 @@ impl UrlMap {
         re.find_iter(text).map(|m| m.start()).collect()
     }
 
-    fn scan(&self, re: &Regex, text: &str, any: bool) -> Vec<Occurrence> {
+    fn scan(
+        &self,
+        re: &Regex,
+        text: &str,
+        any: bool,
+        reject: impl Fn(&str, Form) -> bool,
+    ) -> Vec<Occurrence> {
         let mut out = Vec::new();
         let mut at = 0;
         while let Some(m) = re.find_at(text, at) {
             let (s, e) = (m.start(), m.end());
             let matched = m.as_str();
             let (base, form) = classify(matched, any);
-            if self.accept(text, s, e, base, matched) && !self.is_replacement(matched, form) {
+            if self.accept(text, s, e, base, matched) && !reject(matched, form) {
                 out.push(Occurrence {
                     start: s,
                     end: e,
@@ -485,13 +430,6 @@ impl UrlMap {
             }
         }
         out
-    }
-
-    fn is_replacement(&self, matched: &str, form: Form) -> bool {
-        match form {
-            Form::Encoded => encode_like(matched, &self.to) == matched,
-            _ => matched == self.replacement(form),
-        }
     }
 
     fn accept(&self, text: &str, s: usize, e: usize, base: Form, matched: &str) -> bool {
@@ -553,25 +491,6 @@ impl UrlMap {
         true
     }
 
-    /// Rewrites every occurrence. Returns None when nothing matched.
-    pub fn rewrite(&self, text: &str) -> Option<(String, super::form::FormCounts)> {
-        let occ = self.find(text);
-        if occ.is_empty() {
-            return None;
-        }
-        let mut out = String::with_capacity(text.len() + occ.len() * 32);
-        let mut counts = super::form::FormCounts::default();
-        let mut last = 0;
-        for o in &occ {
-            out.push_str(&text[last..o.start]);
-            out.push_str(&self.replacement_at(text, o));
-            counts.add(o.form, 1);
-            last = o.end;
-        }
-        out.push_str(&text[last..]);
-        Some((out, counts))
-    }
-
     /// Occurrences of `__GHOST_URL__<from path>` that were not matched because the site URL is
     /// unknown.
     pub fn unresolved_ghost(&self, text: &str) -> u64 {
@@ -612,26 +531,5 @@ impl UrlMap {
         };
         v.push(("\\u00".to_string(), false));
         v
-    }
-
-    /// The text that replaces an occurrence of this form (not `Encoded`: see `replacement_at`).
-    pub fn replacement(&self, form: Form) -> &str {
-        if form == Form::JsonEscaped {
-            &self.to_escaped
-        } else {
-            &self.to
-        }
-    }
-
-    /// The text that replaces occurrence `o` of `text`, in the spelling the occurrence used.
-    pub fn replacement_at(&self, text: &str, o: &Occurrence) -> Cow<'_, str> {
-        match o.form {
-            Form::Encoded => Cow::Owned(encode_like(&text[o.start..o.end], &self.to)),
-            f => Cow::Borrowed(self.replacement(f)),
-        }
-    }
-
-    pub fn to_str(&self) -> &str {
-        &self.to
     }
 }

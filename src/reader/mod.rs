@@ -1,13 +1,11 @@
-//! Scanning: which columns to read (catalogue ∩ live schema), and reading their rows in bounded
+//! The database batch reader: which columns to read (catalogue ∩ live schema), and reading their rows in bounded
 //! batches by keyset pagination on the primary key, with a server-side pre-filter so only rows
 //! that can match leave the database. Read-only.
 
-pub mod inventory;
-
+use crate::cell::ColumnMeta;
 use crate::db::schema::Table;
 use crate::db::{Cell, Conn, DbError, P};
 use crate::ghost::columns::{self, CellKind};
-use crate::plan::ColumnMeta;
 use std::collections::BTreeMap;
 
 /// One table to read: its primary key and the columns of interest.
