@@ -2,13 +2,22 @@
 //! the checks that turn "no region" / "no credentials" into clear errors before any call.
 //! It builds clients; it never decides what to upload or snapshot.
 
-use crate::cli::AwsArgs;
 use crate::error::{Error, Result};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use std::time::Duration;
+
+/// The AWS flags, as plain values: `--profile`, `--region`, `--endpoint-url`,
+/// `--force-path-style`.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub force_path_style: bool,
+}
 
 /// A loaded AWS configuration with a known region and working credentials.
 pub struct Aws {
@@ -18,7 +27,7 @@ pub struct Aws {
 
 impl Aws {
     /// Loads profile/region/endpoint, then proves a region and credentials exist.
-    pub async fn load(a: &AwsArgs) -> Result<Aws> {
+    pub async fn load(a: &Settings) -> Result<Aws> {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .build_https();

@@ -24,7 +24,7 @@ fn no_huge_pages() {
 fn main() -> ExitCode {
     no_huge_pages();
     let cli = Cli::parse();
-    let out = Output::new(&cli.out);
+    let out = Output::new(cli.out.settings());
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

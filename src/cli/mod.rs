@@ -51,6 +51,32 @@ pub enum Command {
     },
 }
 
+impl OutputArgs {
+    pub fn settings(&self) -> crate::output::Settings {
+        crate::output::Settings {
+            json: self.json,
+            quiet: self.quiet,
+            no_progress: self.no_progress,
+            color: match self.color {
+                ColorChoice::Auto => crate::output::Color::Auto,
+                ColorChoice::Always => crate::output::Color::Always,
+                ColorChoice::Never => crate::output::Color::Never,
+            },
+        }
+    }
+}
+
+impl AwsArgs {
+    pub fn settings(&self) -> crate::aws::Settings {
+        crate::aws::Settings {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            force_path_style: self.force_path_style,
+        }
+    }
+}
+
 impl Command {
     /// Commands that handle Ctrl-C themselves (settle uploads, keep a snapshot being made);
     /// the others are dropped at once, which rolls back their open transaction.

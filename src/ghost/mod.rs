@@ -3,3 +3,25 @@
 pub mod columns;
 pub mod config;
 pub mod ssl;
+
+use crate::db::schema::{self, Table};
+use crate::db::{Conn, Target};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Connects and checks that this is a Ghost database; returns the connection and its schema.
+pub async fn open(target: &Target, timeout: Duration) -> Result<(Conn, BTreeMap<String, Table>)> {
+    let mut conn = target.connect(timeout).await?;
+    let tables = schema::discover(&mut conn).await?;
+    if !tables.contains_key("posts") {
+        return Err(Error::usage(
+            format!(
+                "{} is not a Ghost database (it has no posts table)",
+                target.display()
+            ),
+            "point --db or --ghost-config at Ghost's own database",
+        ));
+    }
+    Ok((conn, tables))
+}

@@ -1,13 +1,32 @@
 //! The one place bytes reach the terminal: results to stdout (tables or JSON), progress,
 //! notices, hints and errors to stderr. Built once from the output flags.
 
-use crate::cli::{ColorChoice, OutputArgs};
 use console::Style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 
 pub mod markdown;
+pub mod progress;
+pub mod render;
 pub mod table;
+
+/// When to colour: `--color auto|always|never`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// The output flags, as plain values.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    pub json: bool,
+    pub quiet: bool,
+    pub no_progress: bool,
+    pub color: Color,
+}
 
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -19,13 +38,13 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(a: &OutputArgs) -> Self {
+    pub fn new(a: Settings) -> Self {
         let term_ok = std::env::var_os("NO_COLOR").is_none()
             && std::env::var("TERM").map_or(true, |t| t != "dumb");
         let color = match a.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => term_ok && std::io::stdout().is_terminal(),
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => term_ok && std::io::stdout().is_terminal(),
         };
         Output {
             json: a.json,

@@ -3,13 +3,13 @@
 
 use crate::apply::{self, CellWrite, RowWrite};
 use crate::cell::{self, Change, ColumnMeta, Problem};
-use crate::db::schema::{self, Table};
+use crate::db::schema::Table;
 use crate::db::{Cell, Conn, Engine, Target};
 use crate::error::{Error, Result};
 use crate::ghost::columns;
 use crate::journal::{self, Entry, Run, Writer};
-use crate::output::Output;
-use crate::url::{Prefix, Site, UrlMap};
+use crate::progress::{Progress, Task};
+use crate::url::{Site, UrlMap};
 pub mod report;
 
 use crate::reader::{self, Batches, ScannedRow, TableScan};
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A validated rewrite request (built from the flags by `lib.rs`).
+/// A validated rewrite request (built from the flags by `cmd::rewrite`).
 pub struct RewriteRequest {
     pub target: Target,
     pub site: Option<Site>,
@@ -29,97 +29,14 @@ pub struct RewriteRequest {
     pub absolute_map: Option<UrlMap>,
     /// Apply every safe cell and leave (and list) the unsafe ones, instead of refusing.
     pub skip_unsafe: bool,
+    /// Only a preview will be asked for: the checks that guard writing are skipped.
     pub dry_run: bool,
-    pub yes: bool,
     pub all_text_columns: bool,
     pub samples: usize,
     pub batch_size: u32,
     pub connect_timeout: Duration,
     /// The arguments as recorded in the journal (no secrets).
     pub args: String,
-}
-
-/// Validates --from/--to against each other (exit 2 before anything is read).
-pub fn parse_prefixes(from: &str, to: &str, site: Option<&Site>) -> Result<(Prefix, Prefix)> {
-    let site_prefix = site.map(|s| Prefix::Absolute {
-        scheme: None,
-        host: s.host.clone(),
-        port: s.port,
-        path: s.subdir.clone(),
-    });
-    let t = to.trim();
-    if t.starts_with('/') && !t.starts_with("//") {
-        return Err(Error::usage(
-            format!(
-                "--to {to:?} is root-relative: it has no host, and ghost-migrate never writes a host-less URL where it found one with a host"
-            ),
-            format!(
-                "use Ghost's portable form --to __GHOST_URL__{t} (the site URL, whatever it is), or the full URL, e.g. --to https://cdn.example.com{t}"
-            ),
-        ));
-    }
-    let f = Prefix::parse("--from", from, site_prefix.as_ref())?;
-    let t = Prefix::parse("--to", to, site_prefix.as_ref())?;
-    // The same __GHOST_URL__ prefix on both sides is allowed: it repairs the placeholder
-    // where Ghost never expands it (written there by other tools) and changes nothing else.
-    if (from.trim() == to.trim() || f == t) && !matches!(t, Prefix::Ghost { .. }) {
-        return Err(Error::usage(
-            format!("--from and --to are the same ({from})"),
-            "give the new prefix in --to",
-        ));
-    }
-    if let (
-        Prefix::Absolute {
-            host: fh,
-            port: fp,
-            path: fpath,
-            ..
-        },
-        Prefix::Absolute {
-            host: th,
-            port: tp,
-            path: tpath,
-            ..
-        },
-    ) = (&f, &t)
-        && fh == th
-        && fp == tp
-        && fpath.starts_with(tpath.as_str())
-        && fpath != tpath
-    {
-        return Err(Error::usage(
-            format!(
-                "--to {to:?} is a prefix of --from {from:?}: a rewritten value would fall under --from again, so every run would shorten it once more"
-            ),
-            "move to a prefix outside --from (another host or path), or run a one-off REPLACE you have reviewed",
-        ));
-    }
-    if f.path().ends_with('/') != t.path().ends_with('/') {
-        return Err(Error::usage(
-            format!("--from {from:?} and --to {to:?} differ in their trailing '/'"),
-            "end both with '/' (https://old/content/images/ -> https://cdn/content/images/) or neither",
-        ));
-    }
-    Ok((f, t))
-}
-
-/// Connects and checks that this is a Ghost database.
-pub async fn open_ghost(
-    target: &Target,
-    timeout: Duration,
-) -> Result<(Conn, BTreeMap<String, Table>)> {
-    let mut conn = target.connect(timeout).await?;
-    let tables = schema::discover(&mut conn).await?;
-    if !tables.contains_key("posts") {
-        return Err(Error::usage(
-            format!(
-                "{} is not a Ghost database (it has no posts table)",
-                target.display()
-            ),
-            "point --db or --ghost-config at Ghost's own database",
-        ));
-    }
-    Ok((conn, tables))
 }
 
 struct Ctx {
@@ -554,25 +471,25 @@ async fn pass(
     scope: &reader::Scope,
     ctx: &Ctx,
     report: &mut Report,
-    out: &Output,
+    progress: &dyn Progress,
     mut apply: Option<&mut ApplyState>,
 ) -> Result<()> {
     let all: Vec<&TableScan> = scope.known.iter().chain(scope.unknown.iter()).collect();
     let started = Instant::now();
-    let bar = out.bar(
-        all.len() as u64,
-        if apply.is_some() {
+    progress.start(Task::Items {
+        label: if apply.is_some() {
             "rewriting"
         } else {
             "scanning"
         },
-    );
+        total: all.len() as u64,
+    });
     for t in all {
-        bar.set_message(t.table.clone());
+        progress.message(&t.table);
         pass_table(conn, t, ctx, report, apply.as_deref_mut()).await?;
-        bar.inc(1);
+        progress.inc(1);
     }
-    bar.finish_and_clear();
+    progress.finish();
     // update_ms and journal_ms were summed in microseconds.
     report.timings.update_ms /= 1000;
     report.timings.journal_ms /= 1000;
@@ -642,7 +559,8 @@ fn finish_warnings(report: &mut Report, req: &RewriteRequest, scope: &reader::Sc
     }
 }
 
-fn problems_error(report: &Report) -> Error {
+/// The refusal when cells cannot be rewritten safely (exit 2, nothing written).
+pub fn problems_error(report: &Report) -> Error {
     let mut msg = format!(
         "{} cell(s) cannot be rewritten safely; nothing was written:",
         report.problems.len()
@@ -712,73 +630,94 @@ fn check_engines(tables: &BTreeMap<String, Table>, scope: &reader::Scope) -> Res
     Ok(())
 }
 
-/// Runs the rewrite; returns the report (dry run, refused or applied).
-pub async fn run(req: &RewriteRequest, out: &Output) -> Result<Report> {
-    let (mut conn, tables) = open_ghost(&req.target, req.connect_timeout).await?;
-    let mut scope = reader::scope(&tables);
-    if req.all_text_columns {
-        for mut t in std::mem::take(&mut scope.unknown) {
-            t.catalogued = true;
-            scope.known.push(t);
+/// An open rewrite: the connection, the live schema and the scope, checked. `preview` reads
+/// and reports without writing; `apply` writes in one transaction with the journal. The
+/// command decides between them (and asks the operator in between); the engine never prompts.
+pub struct Rewrite {
+    req: RewriteRequest,
+    conn: Conn,
+    tables: BTreeMap<String, Table>,
+    scope: reader::Scope,
+    ctx: Ctx,
+}
+
+impl Rewrite {
+    /// Connects, reads the schema and, unless `req.dry_run`, checks that writing is possible
+    /// (transactional tables, no unfinished run in the journal).
+    pub async fn open(req: RewriteRequest) -> Result<Self> {
+        let (mut conn, tables) = crate::ghost::open(&req.target, req.connect_timeout).await?;
+        let mut scope = reader::scope(&tables);
+        if req.all_text_columns {
+            for mut t in std::mem::take(&mut scope.unknown) {
+                t.catalogued = true;
+                scope.known.push(t);
+            }
         }
+        let major = ghost_major(&mut conn, &tables).await;
+        let ctx = Ctx {
+            maps: Arc::new(Maps {
+                main: req.map.clone(),
+                absolute: req.absolute_map.clone(),
+                major,
+            }),
+            skip_unsafe: req.skip_unsafe,
+            needles: req.map.needles(),
+            samples: req.samples,
+            batch_size: req.batch_size,
+        };
+        let has_journal = journal::check(&mut conn).await?;
+        if !req.dry_run {
+            check_engines(&tables, &scope)?;
+            if has_journal && let Some(id) = journal::unfinished(&mut conn).await? {
+                return Err(Error::Journal(format!(
+                    "the journal shows run {id} unfinished; inspect it with `ghost-migrate runs show {id}` before rewriting again"
+                )));
+            }
+        }
+        Ok(Rewrite {
+            req,
+            conn,
+            tables,
+            scope,
+            ctx,
+        })
     }
-    let major = ghost_major(&mut conn, &tables).await;
-    let ctx = Ctx {
-        maps: Arc::new(Maps {
-            main: req.map.clone(),
-            absolute: req.absolute_map.clone(),
-            major,
-        }),
-        skip_unsafe: req.skip_unsafe,
-        needles: req.map.needles(),
-        samples: req.samples,
-        batch_size: req.batch_size,
-    };
-    let has_journal = journal::check(&mut conn).await?;
-    if !req.dry_run {
-        check_engines(&tables, &scope)?;
-        if has_journal && let Some(id) = journal::unfinished(&mut conn).await? {
-            return Err(Error::Journal(format!(
-                "the journal shows run {id} unfinished; inspect it with `ghost-migrate runs show {id}` before rewriting again"
-            )));
-        }
+
+    /// Reads every cell in scope and reports what applying would do. Writes nothing.
+    pub async fn preview(&mut self, progress: &dyn Progress) -> Result<Report> {
+        let mut report = new_report(&self.req, true);
+        pass(
+            &mut self.conn,
+            &self.scope,
+            &self.ctx,
+            &mut report,
+            progress,
+            None,
+        )
+        .await?;
+        name_problems(&mut self.conn, &self.tables, &mut report).await;
+        finish_warnings(&mut report, &self.req, &self.scope);
+        Ok(report)
     }
-    let needs_preview = !req.dry_run && !req.yes;
-    if needs_preview && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        return Err(Error::usage(
-            "refusing to write without confirmation: stdin is not a terminal",
-            "add --yes to apply, or --dry-run to preview",
-        ));
+
+    /// Rewrites every safe cell in one transaction, journalled; refuses (nothing written) when
+    /// a cell is unsafe and `skip_unsafe` is off.
+    pub async fn apply(&mut self, progress: &dyn Progress) -> Result<Report> {
+        apply_all(
+            &mut self.conn,
+            &self.req,
+            &self.tables,
+            &self.scope,
+            &self.ctx,
+            progress,
+        )
+        .await
     }
-    if req.dry_run || needs_preview {
-        let mut report = new_report(req, true);
-        pass(&mut conn, &scope, &ctx, &mut report, out, None).await?;
-        name_problems(&mut conn, &tables, &mut report).await;
-        finish_warnings(&mut report, req, &scope);
-        if req.dry_run {
-            return Ok(report);
-        }
-        crate::output::table::print_rewrite(out, &report);
-        if !report.problems.is_empty() && !req.skip_unsafe {
-            return Err(problems_error(&report));
-        }
-        if report.totals.cells_changed == 0 {
-            return Ok(report);
-        }
-        let q = format!(
-            "Rewrite {} occurrence(s) in {} row(s) of {}?",
-            report.totals.occurrences,
-            report.totals.rows_changed,
-            req.target.display()
-        );
-        if out.confirm(&q) != Some(true) {
-            return Err(Error::usage(
-                "not confirmed; nothing was written",
-                "answer y, or pass --yes",
-            ));
-        }
+
+    /// The database, as reports name it.
+    pub fn database(&self) -> String {
+        self.req.target.display()
     }
-    apply_all(&mut conn, req, &tables, &scope, &ctx, out).await
 }
 
 async fn apply_all(
@@ -787,7 +726,7 @@ async fn apply_all(
     tables: &BTreeMap<String, Table>,
     scope: &reader::Scope,
     ctx: &Ctx,
-    out: &Output,
+    progress: &dyn Progress,
 ) -> Result<Report> {
     journal::ensure(conn).await?;
     if conn.engine() == Engine::Mysql {
@@ -831,7 +770,7 @@ async fn apply_all(
             writer: Writer::new(run.id.clone()),
             engine: conn.engine(),
         };
-        pass(conn, scope, ctx, &mut report, out, Some(&mut state)).await?;
+        pass(conn, scope, ctx, &mut report, progress, Some(&mut state)).await?;
         name_problems(conn, tables, &mut report).await;
         if !report.problems.is_empty() && !req.skip_unsafe {
             return Err(problems_error(&report));

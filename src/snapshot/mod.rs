@@ -5,12 +5,10 @@
 pub mod sqlite;
 
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::progress::{Cancel, Progress, Task};
 use aws_sdk_rds::Client;
 use aws_sdk_rds::types::Tag;
 use serde::Serialize;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What to snapshot.
@@ -371,8 +369,8 @@ pub async fn run(
     src: &Source,
     req: &SnapshotRequest,
     resume: bool,
-    out: &Output,
-    cancel: Arc<AtomicBool>,
+    progress: &dyn Progress,
+    cancel: &Cancel,
 ) -> Result<(SnapshotReport, bool)> {
     let started = Instant::now();
     let max = match src {
@@ -454,7 +452,7 @@ pub async fn run(
                 }
             }
         }
-        out.notice(&format!(
+        progress.notice(&format!(
             "snapshot {snap} of {} {} created",
             src.kind(),
             src.id()
@@ -467,16 +465,15 @@ pub async fn run(
 
     // Our own poll loop: a short interval, progress on stderr, typed endings.
     report.waited = true;
-    let bar = out.spinner(
-        100,
-        "{spinner} waiting for snapshot [{elapsed_precise}] {bar:30} {pos}% {msg}",
-    );
+    progress.start(Task::Percent {
+        label: "waiting for snapshot",
+    });
     let mut last_line = String::new();
     let deadline = started + req.timeout;
     loop {
         let p = poll(rds, src, &snap).await?;
         let Some((status, pct, arn, storage, engine)) = p else {
-            bar.finish_and_clear();
+            progress.finish();
             return Err(Error::Aws {
                 msg: format!(
                     "snapshot {snap} disappeared while it was being made (deleted by someone, or by AWS after a failure)"
@@ -493,17 +490,17 @@ pub async fn run(
         report.arn = arn.or(report.arn.take());
         report.allocated_storage_gib = storage;
         report.engine = engine;
-        bar.set_position(pct.unwrap_or(0).clamp(0, 100) as u64);
-        bar.set_message(status.clone());
+        progress.set(pct.unwrap_or(0).clamp(0, 100) as u64);
+        progress.message(&status);
         let line = format!("snapshot {snap}: {status} {}%", pct.unwrap_or(0));
-        if line != last_line && out.plain_progress() {
-            out.notice(&line);
+        if line != last_line {
+            progress.status(&line);
         }
         last_line = line;
         match status.as_str() {
             "available" => break,
             "failed" | "error" | "deleted" | "deleting" | "incompatible-restore" => {
-                bar.finish_and_clear();
+                progress.finish();
                 return Err(Error::Aws {
                     msg: format!("snapshot {snap} ended as {status}"),
                     hint: Some(format!(
@@ -516,7 +513,7 @@ pub async fn run(
             _ => {}
         }
         if Instant::now() >= deadline {
-            bar.finish_and_clear();
+            progress.finish();
             return Err(Error::Aws {
                 msg: format!(
                     "gave up waiting after {} s: snapshot {snap} is still {status} ({}%); AWS goes on making it",
@@ -529,15 +526,15 @@ pub async fn run(
         // Sleep one interval, waking early for Ctrl-C.
         let until = Instant::now() + req.poll;
         while Instant::now() < until {
-            if cancel.load(Ordering::SeqCst) {
-                bar.finish_and_clear();
+            if cancel.is_cancelled() {
+                progress.finish();
                 report.elapsed_ms = started.elapsed().as_millis() as u64;
                 return Ok((report, true));
             }
             tokio::time::sleep(Duration::from_millis(50).min(until - Instant::now())).await;
         }
     }
-    bar.finish_and_clear();
+    progress.finish();
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok((report, false))
 }

@@ -9,7 +9,7 @@ pub mod upload;
 pub mod walk;
 
 use crate::error::{Error, Result};
-use crate::output::Output;
+use crate::progress::{Cancel, Progress, Task};
 use crate::sync::report::{Reason, SyncReport, SyncTotals, Upload};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
@@ -17,7 +17,7 @@ use etag::{HashCache, Verdict, verdict};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 use walk::{LocalFile, Skipped};
 
@@ -200,8 +200,8 @@ fn hash_all(files: &[LocalFile], idx: Vec<usize>) -> Vec<(usize, std::io::Result
 pub async fn run(
     req: &SyncRequest,
     s3: &Client,
-    out: &Output,
-    cancel: Arc<AtomicBool>,
+    progress: &dyn Progress,
+    cancel: &Cancel,
 ) -> Result<SyncReport> {
     let started = Instant::now();
     let root = req.content_dir.clone();
@@ -358,7 +358,10 @@ pub async fn run(
     }
 
     // Upload: bounded concurrency; Ctrl-C stops new uploads and lets in-flight ones settle.
-    let bar = out.bytes_bar(report.totals.to_upload_bytes, report.totals.to_upload);
+    progress.start(Task::Bytes {
+        total: report.totals.to_upload_bytes,
+        files: report.totals.to_upload,
+    });
     let sem = Arc::new(tokio::sync::Semaphore::new(req.concurrency));
     let mut set = tokio::task::JoinSet::new();
     let mut next = 0usize;
@@ -367,7 +370,7 @@ pub async fn run(
     loop {
         while next < plan_idx.len()
             && in_flight < req.concurrency
-            && !cancel.load(Ordering::SeqCst)
+            && !cancel.is_cancelled()
             && denied.is_none()
         {
             let permit = sem.clone().acquire_owned().await.expect("semaphore open");
@@ -422,19 +425,19 @@ pub async fn run(
                 });
             }
         }
-        bar.inc(f.size);
-        bar.set_message(format!(
+        progress.inc(f.size);
+        progress.message(&format!(
             "{}/{} files",
             report.totals.uploaded + report.totals.failed,
             report.totals.to_upload
         ));
     }
-    bar.finish_and_clear();
+    progress.finish();
     if let Some(e) = denied {
         cache.save();
         return Err(e);
     }
-    if cancel.load(Ordering::SeqCst) {
+    if cancel.is_cancelled() {
         report.interrupted = true;
     } else if !report.deletes.is_empty() {
         report.totals.deleted =
