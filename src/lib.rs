@@ -13,6 +13,7 @@ pub mod error;
 pub mod ghost;
 pub mod inventory;
 pub mod journal;
+pub mod outcome;
 pub mod output;
 pub mod progress;
 pub mod reader;
@@ -26,8 +27,8 @@ pub mod verify;
 pub const REPORT_SCHEMA: u32 = 1;
 
 use cli::{Cli, Command};
-use cmd::Outcome;
 use error::Result;
+use outcome::Outcome;
 use output::Output;
 
 /// Runs one command: builds its request from the flags, executes it, draws the outcome and

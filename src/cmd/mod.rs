@@ -14,79 +14,10 @@ pub mod snapshot;
 pub mod sync_images;
 pub mod verify;
 
-use crate::error::exit;
-use crate::inventory::Inventory;
-use crate::journal::Run;
-use crate::journal::rollback::RollbackReport;
+pub use crate::outcome::Outcome;
+
 use crate::output::Output;
 use crate::progress::Cancel;
-use crate::rewrite::report::Report;
-use crate::snapshot::sqlite::SqliteBackup;
-use crate::snapshot::{SnapshotListItem, SnapshotReport, Source};
-use crate::sync::report::SyncReport;
-use crate::verify::VerifyReport;
-
-/// What a finished command has to show. Every variant but `Raw`/`Paths` serialises as the
-/// command's JSON document.
-pub enum Outcome {
-    /// Bytes for stdout as they are (a completion script, a man page).
-    Raw(Vec<u8>),
-    /// Files written (man pages), one path a line.
-    Paths(Vec<String>),
-    SqliteBackup(SqliteBackup),
-    Snapshot(SnapshotReport),
-    /// Ctrl-C ended the wait; AWS goes on making the snapshot.
-    SnapshotWaitStopped {
-        report: SnapshotReport,
-        source: Source,
-    },
-    Snapshots {
-        source: Source,
-        items: Vec<SnapshotListItem>,
-    },
-    Sync(SyncReport),
-    Scan(Inventory),
-    Verify(VerifyReport),
-    Rewrite {
-        report: Report,
-        /// The interactive preview was already drawn (and nothing was applied after it).
-        shown: bool,
-        /// `--skip-unsafe` was given on a real run: problems mean "done with warnings".
-        skip_unsafe_applied: bool,
-    },
-    /// `runs` on a database without a journal.
-    NoRuns,
-    Runs(Vec<Run>),
-    Run(Box<Run>),
-    Rollback(RollbackReport),
-}
-
-impl Outcome {
-    /// The tool's exit-code policy, in one place (README: "Exit codes").
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Outcome::SnapshotWaitStopped { .. } => exit::INTERRUPTED,
-            Outcome::Sync(r) if r.interrupted => exit::INTERRUPTED,
-            Outcome::Sync(r) if !r.failures.is_empty() => exit::FAILED,
-            Outcome::Sync(r) if !r.warnings.is_empty() => exit::WARNINGS,
-            Outcome::Verify(r) if !(r.missing.is_empty() && r.http_problems.is_empty()) => {
-                exit::FOUND
-            }
-            Outcome::Rewrite { report, .. } if report.problems.is_empty() => exit::OK,
-            Outcome::Rewrite {
-                skip_unsafe_applied: true,
-                ..
-            } => exit::WARNINGS,
-            Outcome::Rewrite { .. } => exit::USAGE,
-            Outcome::Rollback(r) => match (r.conflicts.is_empty(), r.dry_run) {
-                (true, _) => exit::OK,
-                (false, true) => exit::FOUND,
-                (false, false) => exit::WARNINGS,
-            },
-            _ => exit::OK,
-        }
-    }
-}
 
 /// A `Cancel` set by Ctrl-C, for commands that stop gracefully (sync-images, snapshot); `what`
 /// is said when it happens.
@@ -110,4 +41,209 @@ pub fn recorded_args() -> String {
         .map(|a| crate::db::mask_url(&a))
         .collect();
     serde_json::to_string(&args).unwrap_or_default()
+}
+
+/// Every bad flag value is refused while the request is built: exit 2, before any I/O.
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use crate::error::{Result, exit};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Command {
+        let argv = std::iter::once("ghost-migrate").chain(args.iter().copied());
+        Cli::try_parse_from(argv).expect("clap accepts it").cmd
+    }
+
+    /// Builds the request of `args`; Err(message) when it is refused (always exit 2).
+    fn build(args: &[&str]) -> Result<(), String> {
+        fn check<T>(r: Result<T>) -> Result<(), String> {
+            r.map(|_| ()).map_err(|e| {
+                assert_eq!(e.exit_code(), exit::USAGE, "{e}");
+                e.to_string()
+            })
+        }
+        match parse(args) {
+            Command::SyncImages(a) => check(super::sync_images::Request::from_args(a)),
+            Command::Snapshot(a) => check(super::snapshot::Request::from_args(a)),
+            Command::Scan(a) => check(super::scan::Request::from_args(a)),
+            Command::Verify(a) => check(super::verify::Request::from_args(a)),
+            Command::Rewrite(a) => check(super::rewrite::Request::from_args(a)),
+            Command::Runs(a) => check(super::runs::Request::from_args(a)),
+            Command::Rollback(a) => check(super::rollback::Request::from_args(a)),
+            Command::Completions { .. } | Command::Man { .. } => Ok(()),
+        }
+    }
+
+    fn refused(args: &[&str], needle: &str) {
+        match build(args) {
+            Ok(()) => panic!("{args:?} was accepted"),
+            Err(m) => assert!(m.contains(needle), "{args:?}: {m}"),
+        }
+    }
+
+    #[test]
+    fn sync_images_flags() {
+        let ok = [
+            "sync-images",
+            "--bucket",
+            "my-bucket",
+            "--prefix",
+            "/content",
+        ];
+        assert_eq!(build(&ok), Ok(()));
+        for b in ["s3://my-bucket", "ab", "My-Bucket", "my_bucket", "bucket-"] {
+            refused(
+                &["sync-images", "--bucket", b],
+                "not a valid S3 bucket name",
+            );
+        }
+        let sync = |extra: &[&str]| {
+            let mut v = vec!["sync-images", "--bucket", "my-bucket"];
+            v.extend_from_slice(extra);
+            v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        };
+        let run = |extra: &[&str], needle: &str| {
+            let v = sync(extra);
+            let r: Vec<&str> = v.iter().map(String::as_str).collect();
+            refused(&r, needle);
+        };
+        run(&["--prefix", "s3://b/content/"], "looks like a URL");
+        run(&["--prefix", "content/../etc"], "contains '..'");
+        run(&["--dirs", "images,../x"], "is not a folder name");
+        run(&["--dirs", ".cache"], "is not a folder name");
+        run(&["--storage-class", "COLD"], "unknown --storage-class");
+        run(
+            &["--sse-kms-key-id", "k"],
+            "--sse-kms-key-id needs --sse aws:kms",
+        );
+        run(
+            &["--sse", "AES256", "--sse-kms-key-id", "k"],
+            "--sse-kms-key-id needs --sse aws:kms",
+        );
+    }
+
+    #[test]
+    fn verify_flags() {
+        assert_eq!(build(&["verify", "--bucket", "my-bucket"]), Ok(()));
+        refused(
+            &["verify", "--bucket", "s3://x"],
+            "not a valid S3 bucket name",
+        );
+        refused(
+            &["verify", "--bucket", "my-bucket", "--prefix", "https://x/"],
+            "looks like a URL",
+        );
+        refused(
+            &[
+                "verify",
+                "--bucket",
+                "my-bucket",
+                "--site-url",
+                "blog.example.com",
+            ],
+            "--site-url",
+        );
+    }
+
+    #[test]
+    fn snapshot_flags() {
+        assert_eq!(build(&["snapshot", "--cluster", "c1"]), Ok(()));
+        refused(&["snapshot", "--id", "1abc"], "invalid snapshot id");
+        refused(&["snapshot", "--id", "a--b"], "invalid snapshot id");
+        refused(
+            &["snapshot", "--id", &"a".repeat(64)],
+            "invalid snapshot id",
+        );
+        assert_eq!(
+            build(&["snapshot", "--instance", "i", "--id", &"a".repeat(64)]),
+            Ok(()),
+            "instance snapshot ids may be 255 long"
+        );
+        refused(&["snapshot", "--tag", "novalue"], "is not KEY=VALUE");
+        refused(
+            &["snapshot", "--tag", "aws:x=1"],
+            "keys are 1-128 characters",
+        );
+        refused(
+            &["snapshot", "--poll-interval", "0"],
+            "--poll-interval 0 is out of range",
+        );
+        refused(&["snapshot", "--poll-interval", "601"], "out of range");
+    }
+
+    #[test]
+    fn rewrite_flags() {
+        let base = ["rewrite", "--db", "ghost.db"];
+        let with = |extra: &[&str]| -> Vec<String> {
+            base.iter().chain(extra).map(|s| s.to_string()).collect()
+        };
+        let ok = |extra: &[&str]| {
+            let v = with(extra);
+            let r: Vec<&str> = v.iter().map(String::as_str).collect();
+            assert_eq!(build(&r), Ok(()), "{r:?}");
+        };
+        let no = |extra: &[&str], needle: &str| {
+            let v = with(extra);
+            let r: Vec<&str> = v.iter().map(String::as_str).collect();
+            refused(&r, needle);
+        };
+        ok(&[
+            "--from",
+            "https://a.com/content/images/",
+            "--to",
+            "https://cdn.b.com/content/images/",
+        ]);
+        ok(&[
+            "--from",
+            "__GHOST_URL__/content/images/",
+            "--to",
+            "__GHOST_URL__/content/images/",
+        ]);
+        no(
+            &["--from", "https://a.com/x/", "--to", "https://a.com/x/"],
+            "are the same",
+        );
+        no(
+            &["--from", "https://a.com/x/", "--to", "/x/"],
+            "is root-relative",
+        );
+        no(
+            &["--from", "https://a.com/x/y/", "--to", "https://a.com/x/"],
+            "is a prefix of --from",
+        );
+        no(
+            &["--from", "https://a.com/x/", "--to", "https://b.com/x"],
+            "trailing '/'",
+        );
+        no(
+            &["--from", "a.com/x/", "--to", "https://b.com/x/"],
+            "is not a URL prefix",
+        );
+        no(
+            &["--from", "https://a.com/x\"/", "--to", "https://b.com/x/"],
+            "would need escaping",
+        );
+        no(
+            &[
+                "--site-url",
+                "nope",
+                "--from",
+                "https://a.com/x/",
+                "--to",
+                "https://b.com/x/",
+            ],
+            "--site-url",
+        );
+    }
+
+    #[test]
+    fn database_flags_of_the_other_commands() {
+        for cmd in [&["scan"][..], &["runs"], &["rollback", "RUN"]] {
+            let mut v: Vec<&str> = cmd.to_vec();
+            assert_eq!(build(&v), Ok(()), "{v:?}");
+            v.extend(["--site-url", "not a url"]);
+            refused(&v, "--site-url");
+        }
+    }
 }
