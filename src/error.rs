@@ -38,6 +38,15 @@ pub enum Error {
     Journal(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A SQLite backup could not be written or failed its check: exit 4, nothing kept.
+    #[error("{0}")]
+    Backup(String),
+    /// A worker task (hashing, planning, uploading) died: exit 4, nothing committed.
+    #[error("{0}")]
+    Worker(String),
+    /// TLS could not be set up for an HTTPS client: exit 4.
+    #[error("{0}")]
+    Tls(String),
     #[error("interrupted: nothing was committed, the database is unchanged")]
     Interrupted,
     /// An AWS call failed (S3, RDS): exit 4.
@@ -92,3 +101,9 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::Worker(format!("a worker task failed: {e}"))
+    }
+}

@@ -50,9 +50,19 @@ fn hex4(b: &[u8]) -> Option<u32> {
     u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
 }
 
+/// A JSON string token that does not decode (a bad escape), with what is wrong.
+#[derive(Debug)]
+struct BadString(String);
+
+impl From<BadString> for String {
+    fn from(b: BadString) -> String {
+        b.0
+    }
+}
+
 /// A string token's inner text decoded, with the raw offset of every decoded byte (and one
 /// past the end): decoded byte `k` came from the escape or character at raw offset `offs[k]`.
-fn decode_mapped(inner: &str) -> Result<(String, Vec<u32>), String> {
+fn decode_mapped(inner: &str) -> Result<(String, Vec<u32>), BadString> {
     let b = inner.as_bytes();
     let mut out = String::with_capacity(inner.len());
     let mut offs = Vec::with_capacity(inner.len() + 1);
@@ -66,7 +76,7 @@ fn decode_mapped(inner: &str) -> Result<(String, Vec<u32>), String> {
             continue;
         }
         let start = i;
-        let bad = || format!("a bad escape at byte {start} of a string");
+        let bad = || BadString(format!("a bad escape at byte {start} of a string"));
         let c = match b.get(i + 1).ok_or_else(bad)? {
             b'"' => '"',
             b'\\' => '\\',
@@ -106,7 +116,7 @@ fn decode_mapped(inner: &str) -> Result<(String, Vec<u32>), String> {
 }
 
 /// The decoded value of a string token (quotes included); borrowed when it has no escapes.
-fn decode(token: &str) -> Result<Cow<'_, str>, String> {
+fn decode(token: &str) -> Result<Cow<'_, str>, BadString> {
     let inner = &token[1..token.len() - 1];
     if inner.contains('\\') {
         decode_mapped(inner).map(|(s, _)| Cow::Owned(s))
@@ -180,7 +190,8 @@ pub fn visit<M: Find>(
             continue;
         }
         let (decoded, offs) = if escaped {
-            let (d, o) = decode_mapped(inner).map_err(JsonProofError::BeforeInvalid)?;
+            let (d, o) =
+                decode_mapped(inner).map_err(|e| JsonProofError::BeforeInvalid(e.into()))?;
             (Cow::Owned(d), Some(o))
         } else {
             (Cow::Borrowed(inner), None)
@@ -273,7 +284,7 @@ pub fn prove_strings(before: &str, after: &str, map: &UrlMap) -> Result<(), Json
         let ej = string_end(b, j).ok_or_else(unclosed)?;
         let (sa, sb) = (&before[i..ei], &after[j..ej]);
         let key = is_key(a, ei);
-        let old = || decode(sa).map_err(JsonProofError::BeforeInvalid);
+        let old = || decode(sa).map_err(|e| JsonProofError::BeforeInvalid(e.into()));
         if sa == sb {
             // Unchanged. Without escapes the decoded string is the raw text, which the matcher
             // saw unchanged in place; with escapes, it must hold no occurrence either.
@@ -284,7 +295,7 @@ pub fn prove_strings(before: &str, after: &str, map: &UrlMap) -> Result<(), Json
             if key {
                 return Err(JsonProofError::UrlInKey);
             }
-            let new = decode(sb).map_err(JsonProofError::AfterInvalid)?;
+            let new = decode(sb).map_err(|e| JsonProofError::AfterInvalid(e.into()))?;
             match map.rewrite(&old()?) {
                 Some((expected, _)) if expected == *new => {}
                 _ => return Err(JsonProofError::Mismatch),

@@ -61,6 +61,17 @@ pub struct Problem {
     pub slug: Option<String>,
 }
 
+/// `table.column id ID (post SLUG): reason`, as reports and refusals list a problem.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{} id {}", self.table, self.column, self.id)?;
+        if let Some(s) = &self.slug {
+            write!(f, " (post {s})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
 /// Whether a cell of this kind holding `value` is matched as a JSON document.
 fn as_json(kind: CellKind, value: &str) -> bool {
     kind.is_json_document() || (kind == CellKind::MaybeJson && json::looks_like_json(value))

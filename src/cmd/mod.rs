@@ -82,45 +82,48 @@ mod tests {
         }
     }
 
+    /// `base` followed by `extra`, as owned strings.
+    fn argv(base: &[&str], extra: &[&str]) -> Vec<String> {
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    }
+
+    /// `refused` / accepted for `base` + `extra`.
+    fn check(base: &[&str], extra: &[&str], needle: Option<&str>) {
+        let v = argv(base, extra);
+        let r: Vec<&str> = v.iter().map(String::as_str).collect();
+        match needle {
+            Some(n) => refused(&r, n),
+            None => assert_eq!(build(&r), Ok(()), "{r:?}"),
+        }
+    }
+
     #[test]
     fn sync_images_flags() {
-        let ok = [
-            "sync-images",
-            "--bucket",
-            "my-bucket",
-            "--prefix",
-            "/content",
-        ];
-        assert_eq!(build(&ok), Ok(()));
+        let base = ["sync-images", "--bucket", "my-bucket"];
+        check(&base, &["--prefix", "/content"], None);
         for b in ["s3://my-bucket", "ab", "My-Bucket", "my_bucket", "bucket-"] {
             refused(
                 &["sync-images", "--bucket", b],
                 "not a valid S3 bucket name",
             );
         }
-        let sync = |extra: &[&str]| {
-            let mut v = vec!["sync-images", "--bucket", "my-bucket"];
-            v.extend_from_slice(extra);
-            v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
-        };
-        let run = |extra: &[&str], needle: &str| {
-            let v = sync(extra);
-            let r: Vec<&str> = v.iter().map(String::as_str).collect();
-            refused(&r, needle);
-        };
-        run(&["--prefix", "s3://b/content/"], "looks like a URL");
-        run(&["--prefix", "content/../etc"], "contains '..'");
-        run(&["--dirs", "images,../x"], "is not a folder name");
-        run(&["--dirs", ".cache"], "is not a folder name");
-        run(&["--storage-class", "COLD"], "unknown --storage-class");
-        run(
-            &["--sse-kms-key-id", "k"],
-            "--sse-kms-key-id needs --sse aws:kms",
-        );
-        run(
-            &["--sse", "AES256", "--sse-kms-key-id", "k"],
-            "--sse-kms-key-id needs --sse aws:kms",
-        );
+        for (extra, needle) in [
+            (&["--prefix", "s3://b/content/"][..], "looks like a URL"),
+            (&["--prefix", "content/../etc"], "contains '..'"),
+            (&["--dirs", "images,../x"], "is not a folder name"),
+            (&["--dirs", ".cache"], "is not a folder name"),
+            (&["--storage-class", "COLD"], "unknown --storage-class"),
+            (
+                &["--sse-kms-key-id", "k"],
+                "--sse-kms-key-id needs --sse aws:kms",
+            ),
+            (
+                &["--sse", "AES256", "--sse-kms-key-id", "k"],
+                "--sse-kms-key-id needs --sse aws:kms",
+            ),
+        ] {
+            check(&base, extra, Some(needle));
+        }
     }
 
     #[test]
@@ -175,66 +178,30 @@ mod tests {
     #[test]
     fn rewrite_flags() {
         let base = ["rewrite", "--db", "ghost.db"];
-        let with = |extra: &[&str]| -> Vec<String> {
-            base.iter().chain(extra).map(|s| s.to_string()).collect()
-        };
-        let ok = |extra: &[&str]| {
-            let v = with(extra);
-            let r: Vec<&str> = v.iter().map(String::as_str).collect();
-            assert_eq!(build(&r), Ok(()), "{r:?}");
-        };
-        let no = |extra: &[&str], needle: &str| {
-            let v = with(extra);
-            let r: Vec<&str> = v.iter().map(String::as_str).collect();
-            refused(&r, needle);
-        };
-        ok(&[
-            "--from",
-            "https://a.com/content/images/",
-            "--to",
-            "https://cdn.b.com/content/images/",
-        ]);
-        ok(&[
-            "--from",
-            "__GHOST_URL__/content/images/",
-            "--to",
-            "__GHOST_URL__/content/images/",
-        ]);
-        no(
-            &["--from", "https://a.com/x/", "--to", "https://a.com/x/"],
-            "are the same",
-        );
-        no(
-            &["--from", "https://a.com/x/", "--to", "/x/"],
-            "is root-relative",
-        );
-        no(
-            &["--from", "https://a.com/x/y/", "--to", "https://a.com/x/"],
-            "is a prefix of --from",
-        );
-        no(
-            &["--from", "https://a.com/x/", "--to", "https://b.com/x"],
-            "trailing '/'",
-        );
-        no(
-            &["--from", "a.com/x/", "--to", "https://b.com/x/"],
-            "is not a URL prefix",
-        );
-        no(
-            &["--from", "https://a.com/x\"/", "--to", "https://b.com/x/"],
-            "would need escaping",
-        );
-        no(
-            &[
+        let (a, b) = ("https://a.com/x/", "https://b.com/x/");
+        check(&base, &["--from", a, "--to", b], None);
+        let ghost = "__GHOST_URL__/content/images/";
+        check(&base, &["--from", ghost, "--to", ghost], None);
+        for (extra, needle) in [
+            (&["--from", a, "--to", a][..], "are the same"),
+            (&["--from", a, "--to", "/x/"], "is root-relative"),
+            (
+                &["--from", "https://a.com/x/y/", "--to", a],
+                "is a prefix of --from",
+            ),
+            (&["--from", a, "--to", "https://b.com/x"], "trailing '/'"),
+            (&["--from", "a.com/x/", "--to", b], "is not a URL prefix"),
+            (
+                &["--from", "https://a.com/x\"/", "--to", b],
+                "would need escaping",
+            ),
+            (
+                &["--site-url", "nope", "--from", a, "--to", b],
                 "--site-url",
-                "nope",
-                "--from",
-                "https://a.com/x/",
-                "--to",
-                "https://b.com/x/",
-            ],
-            "--site-url",
-        );
+            ),
+        ] {
+            check(&base, extra, Some(needle));
+        }
     }
 
     #[test]

@@ -57,14 +57,24 @@ pub struct IamAuth {
     pub credentials: SharedCredentialsProvider,
 }
 
+/// Why no IAM auth token could be made.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct TokenError(String);
+
+impl From<&str> for TokenError {
+    fn from(s: &str) -> Self {
+        TokenError(s.to_string())
+    }
+}
+
 impl IamAuth {
     /// A fresh token for `user` at `host:port` (credentials refreshed by the provider).
-    pub async fn token(&self, host: &str, port: u16, user: &str) -> Result<String, String> {
-        let creds = self
-            .credentials
-            .provide_credentials()
-            .await
-            .map_err(|e| format!("no AWS credentials for the IAM auth token: {e}"))?;
+    pub async fn token(&self, host: &str, port: u16, user: &str) -> Result<String, TokenError> {
+        let creds =
+            self.credentials.provide_credentials().await.map_err(|e| {
+                TokenError(format!("no AWS credentials for the IAM auth token: {e}"))
+            })?;
         token(host, port, user, &self.region, &creds, now())
     }
 }
@@ -103,7 +113,7 @@ pub fn token(
     region: &str,
     creds: &Credentials,
     time: SystemTime,
-) -> Result<String, String> {
+) -> Result<String, TokenError> {
     let base = format!("{host}:{port}/?Action=connect&DBUser={}", enc(user));
     let url = format!("https://{base}");
     let mut settings = SigningSettings::default();
@@ -117,7 +127,7 @@ pub fn token(
         .time(time)
         .settings(settings)
         .build()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| TokenError(e.to_string()))?
         .into();
     let host_header = format!("{host}:{port}");
     let req = SignableRequest::new(
@@ -126,9 +136,9 @@ pub fn token(
         std::iter::once(("host", host_header.as_str())),
         SignableBody::Bytes(&[]),
     )
-    .map_err(|e| format!("cannot sign for {host}:{port}: {e}"))?;
+    .map_err(|e| TokenError(format!("cannot sign for {host}:{port}: {e}")))?;
     let (instructions, _) = sign(req, &params)
-        .map_err(|e| format!("cannot sign for {host}:{port}: {e}"))?
+        .map_err(|e| TokenError(format!("cannot sign for {host}:{port}: {e}")))?
         .into_parts();
     // botocore's order: the X-Amz-* parameters, the session token, then the signature.
     let mut out = base;

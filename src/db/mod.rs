@@ -229,7 +229,7 @@ impl Target {
                             .token(o.get_host(), o.get_port(), o.get_username())
                             .await
                             .map_err(|e| DbError::Setting {
-                                msg: e,
+                                msg: e.to_string(),
                                 hint: "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with a task/instance role".into(),
                             })?;
                         o = o.password(&token).enable_cleartext_plugin(true);
@@ -374,28 +374,6 @@ macro_rules! bind_all {
     }};
 }
 
-fn cell_to_string<R: Row>(row: &R, i: usize) -> Result<Option<String>, sqlx::Error>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<u64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
-        return Ok(v);
-    }
-    if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
-        // Binary-collated text (utf8mb4_bin) arrives as bytes.
-        return Ok(v.map(|b| String::from_utf8_lossy(&b).into_owned()));
-    }
-    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
-        return Ok(v.map(|n| n.to_string()));
-    }
-    // MySQL's unsigned integer keys (knex's `increments`) decode only as u64.
-    Ok(row.try_get::<Option<u64>, _>(i)?.map(|n| n.to_string()))
-}
-
 /// One value as read for rewriting: text, or bytes that ghost-migrate must not rewrite (a
 /// SQLite value stored as BLOB, or bytes that are not UTF-8). The lossy text of such bytes is
 /// kept only to tell whether they hold a URL.
@@ -438,34 +416,35 @@ where
             },
         });
     }
-    cell_to_string(row, i).map(|v| v.map_or(Cell::Null, Cell::Text))
+    let number = |n: String| Cell::Text(n);
+    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+        return Ok(v.map(|n| n.to_string()).map_or(Cell::Null, number));
+    }
+    // MySQL's unsigned integer keys (knex's `increments`) decode only as u64.
+    Ok(row
+        .try_get::<Option<u64>, _>(i)?
+        .map(|n| n.to_string())
+        .map_or(Cell::Null, number))
 }
 
-fn rows_as_cells<R: Row>(rows: &[R], sqlite: bool) -> Result<Vec<Vec<Cell>>, DbError>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<u64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    rows.iter()
-        .map(|r| (0..r.len()).map(|i| cell_of(r, i, sqlite)).collect())
-        .collect::<Result<_, _>>()
-        .map_err(sql_err)
+impl Cell {
+    /// The value as text: bytes read lossily, integers written out.
+    pub fn into_text(self) -> Option<String> {
+        match self {
+            Cell::Null => None,
+            Cell::Text(s) => Some(s),
+            Cell::Binary { lossy, .. } => Some(lossy),
+        }
+    }
 }
 
-/// Every cell of every row as text, whichever engine the rows came from.
-fn rows_as_text<R: Row>(rows: &[R]) -> Result<Vec<Vec<Option<String>>>, DbError>
-where
-    usize: sqlx::ColumnIndex<R>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<u64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
+/// Every value of every row as a `Cell`.
+fn rows_as_cells<R: Row>(
+    rows: &[R],
+    cell: impl Fn(&R, usize) -> Result<Cell, sqlx::Error>,
+) -> Result<Vec<Vec<Cell>>, DbError> {
     rows.iter()
-        .map(|r| (0..r.len()).map(|i| cell_to_string(r, i)).collect())
+        .map(|r| (0..r.len()).map(|i| cell(r, i)).collect())
         .collect::<Result<_, _>>()
         .map_err(sql_err)
 }
@@ -484,20 +463,12 @@ impl Conn {
         sql: &str,
         params: &[P<'_>],
     ) -> Result<Vec<Vec<Option<String>>>, DbError> {
-        match self {
-            Conn::Sqlite(c) => rows_as_text(
-                &bind_all!(sqlx::query(sql), params)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(sql_err)?,
-            ),
-            Conn::Mysql(c) => rows_as_text(
-                &bind_all!(sqlx::query(sql), params)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(sql_err)?,
-            ),
-        }
+        Ok(self
+            .cells(sql, params)
+            .await?
+            .into_iter()
+            .map(|r| r.into_iter().map(Cell::into_text).collect())
+            .collect())
     }
 
     /// Runs a query and returns every value as a `Cell` (bytes kept apart from text).
@@ -508,14 +479,14 @@ impl Conn {
                     .fetch_all(&mut *c)
                     .await
                     .map_err(sql_err)?,
-                true,
+                |r, i| cell_of(r, i, true),
             ),
             Conn::Mysql(c) => rows_as_cells(
                 &bind_all!(sqlx::query(sql), params)
                     .fetch_all(&mut *c)
                     .await
                     .map_err(sql_err)?,
-                false,
+                |r, i| cell_of(r, i, false),
             ),
         }
     }

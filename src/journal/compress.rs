@@ -23,23 +23,36 @@ pub fn compress(old: &str) -> Option<Vec<u8>> {
     z.finish().ok()
 }
 
+/// Why a stored compressed value cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum Damaged {
+    #[error("a compressed old value is shorter than its length header")]
+    Short,
+    #[error("a compressed old value does not decompress ({0})")]
+    Inflate(std::io::Error),
+    #[error("a compressed old value holds {got} bytes, its header says {want}")]
+    Length { got: usize, want: usize },
+    #[error("a compressed old value is not UTF-8")]
+    NotUtf8,
+}
+
 /// The text `compress` stored.
-pub fn uncompress(b: &[u8]) -> Result<String, String> {
+pub fn uncompress(b: &[u8]) -> Result<String, Damaged> {
     let Some((len, z)) = b.split_first_chunk::<4>() else {
-        return Err("a compressed old value is shorter than its length header".into());
+        return Err(Damaged::Short);
     };
     let len = u32::from_le_bytes(*len) as usize;
     let mut out = Vec::with_capacity(len);
     ZlibDecoder::new(z)
         .read_to_end(&mut out)
-        .map_err(|e| format!("a compressed old value does not decompress ({e})"))?;
+        .map_err(Damaged::Inflate)?;
     if out.len() != len {
-        return Err(format!(
-            "a compressed old value holds {} bytes, its header says {len}",
-            out.len()
-        ));
+        return Err(Damaged::Length {
+            got: out.len(),
+            want: len,
+        });
     }
-    String::from_utf8(out).map_err(|_| "a compressed old value is not UTF-8".into())
+    String::from_utf8(out).map_err(|_| Damaged::NotUtf8)
 }
 
 #[cfg(test)]

@@ -81,17 +81,7 @@ pub fn print_rewrite(out: &Output, r: &Report) {
             }
         ));
         for p in &r.problems {
-            out.println(&format!(
-                "  {}.{} id {}{}: {}",
-                p.table,
-                p.column,
-                p.id,
-                p.slug
-                    .as_deref()
-                    .map(|s| format!(" (post {s})"))
-                    .unwrap_or_default(),
-                p.reason
-            ));
+            out.println(&format!("  {p}"));
         }
     }
     for w in &r.warnings {

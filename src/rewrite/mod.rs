@@ -298,10 +298,7 @@ async fn pass_table(
         let next = batches.next(conn).await?;
         let planned = match planning.take() {
             Some(h) => Some(h.await.map_err(|e| {
-                Error::Io(std::io::Error::other(format!(
-                    "planning a batch of {} failed: {e}",
-                    t.table
-                )))
+                Error::Worker(format!("planning a batch of {} failed: {e}", t.table))
             })?),
             None => None,
         };
@@ -566,17 +563,7 @@ pub fn problems_error(report: &Report) -> Error {
         report.problems.len()
     );
     for p in &report.problems {
-        msg.push_str(&format!(
-            "\n  {}.{} id {}{}: {}",
-            p.table,
-            p.column,
-            p.id,
-            p.slug
-                .as_deref()
-                .map(|s| format!(" (post {s})"))
-                .unwrap_or_default(),
-            p.reason
-        ));
+        msg.push_str(&format!("\n  {p}"));
     }
     msg.push_str(
         "\nfix those cells, or pass --skip-unsafe to apply every other change and leave them as they are",

@@ -67,10 +67,10 @@ pub async fn backup(db: &Path, out: &Path) -> Result<SqliteBackup> {
     drop(conn);
     if let Err(e) = r {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Io(std::io::Error::other(format!(
+        return Err(Error::Backup(format!(
             "VACUUM INTO {} failed: {e}",
             tmp.display()
-        ))));
+        )));
     }
     let check = Target::Sqlite { path: tmp.clone() };
     let mut c: Conn = check.connect(Duration::from_secs(10)).await?;
@@ -88,9 +88,9 @@ pub async fn backup(db: &Path, out: &Path) -> Result<SqliteBackup> {
     drop(c);
     if integrity != "ok" {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Io(std::io::Error::other(format!(
+        return Err(Error::Backup(format!(
             "the backup failed PRAGMA integrity_check: {integrity}; nothing was kept"
-        ))));
+        )));
     }
     std::fs::rename(&tmp, out)?;
     let bytes = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);

@@ -208,7 +208,7 @@ pub async fn run(
     let dirs = req.dirs.clone();
     let w = tokio::task::spawn_blocking(move || walk::walk(&root, &dirs))
         .await
-        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        .map_err(Error::from)?;
     let prefixes: Vec<String> = req
         .dirs
         .iter()
@@ -250,7 +250,7 @@ pub async fn run(
         let fl = files.clone();
         let hashed = tokio::task::spawn_blocking(move || hash_all(&fl, need_hash))
             .await
-            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+            .map_err(Error::from)?;
         for (i, r) in hashed {
             match r {
                 Ok(e) => etags[i] = Some(e),
@@ -392,7 +392,7 @@ pub async fn run(
             break;
         };
         in_flight -= 1;
-        let (ui, f, r) = joined.map_err(|e| Error::Io(std::io::Error::other(e)))?;
+        let (ui, f, r) = joined.map_err(Error::from)?;
         match r {
             Ok(u) => {
                 report.uploads[ui].done = true;
@@ -410,11 +410,16 @@ pub async fn run(
                 }
                 cache.put(&f.rel, (f.size, f.stamp), u.etag);
             }
-            Err(e) if e.starts_with("AccessDenied") || e.starts_with("HTTP 403") => {
+            Err(e) if e.denied() => {
                 // Every other PUT would be refused the same way: start no more, then say why.
                 report.totals.failed += 1;
                 denied.get_or_insert_with(|| {
-                    upload_denied(&req.bucket, &report.uploads[ui].key, &e, &req.meta)
+                    upload_denied(
+                        &req.bucket,
+                        &report.uploads[ui].key,
+                        &e.to_string(),
+                        &req.meta,
+                    )
                 });
             }
             Err(e) => {

@@ -49,13 +49,49 @@ fn corrupt_for_test(md5: &mut [u8]) {
     }
 }
 
+/// Why one file was not uploaded.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("cannot read: {0}")]
+    Read(std::io::Error),
+    #[error("{0}")]
+    Worker(tokio::task::JoinError),
+    /// What S3 answered, as `aws::describe` words it (`AccessDenied: ...`, `HTTP 403`).
+    #[error("{0}")]
+    Server(String),
+    #[error("the server returned no UploadId")]
+    NoUploadId,
+    #[error("{0}")]
+    BadEtag(hex::FromHexError),
+}
+
+impl UploadError {
+    /// S3 refused the request itself: every other upload would be refused the same way.
+    pub fn denied(&self) -> bool {
+        matches!(self, UploadError::Server(m) if m.starts_with("AccessDenied") || m.starts_with("HTTP 403"))
+    }
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-) -> Result<T, String> {
+) -> Result<T, UploadError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("cannot read: {e}"))
+        .map_err(UploadError::Worker)?
+        .map_err(UploadError::Read)
+}
+
+/// The object settings every upload carries (type, cache, ACL, class, encryption): a macro,
+/// because PutObject and CreateMultipartUpload are builders of different types.
+macro_rules! with_meta {
+    ($b:expr, $meta:expr, $ctype:expr) => {
+        $b.content_type($ctype)
+            .cache_control(&$meta.cache_control)
+            .set_acl($meta.acl.clone())
+            .set_storage_class($meta.storage_class.clone())
+            .set_server_side_encryption($meta.sse.clone())
+            .set_ssekms_key_id($meta.sse_kms_key_id.clone())
+    };
 }
 
 /// Uploads `path` as `key`. `known` is the file's ETag when already computed this run.
@@ -67,7 +103,7 @@ pub async fn upload(
     size: u64,
     known: Option<String>,
     meta: &Meta,
-) -> Result<Uploaded, String> {
+) -> Result<Uploaded, UploadError> {
     let ctype = content_type(key);
     if parts(size) == 1 {
         let etag = match known {
@@ -78,53 +114,34 @@ pub async fn upload(
             }
         };
         let mut md5 = [0u8; 16];
-        hex::decode_to_slice(&etag, &mut md5).map_err(|e| e.to_string())?;
+        hex::decode_to_slice(&etag, &mut md5).map_err(UploadError::BadEtag)?;
         corrupt_for_test(&mut md5);
         let body = super::body::file_range(path, 0, size);
-        let mut req = s3
+        let req = s3
             .put_object()
             .bucket(bucket)
             .key(key)
             .body(body)
             .content_length(size as i64)
-            .content_md5(b64(&md5))
-            .content_type(ctype)
-            .cache_control(&meta.cache_control);
-        if let Some(a) = &meta.acl {
-            req = req.acl(a.clone());
-        }
-        if let Some(c) = &meta.storage_class {
-            req = req.storage_class(c.clone());
-        }
-        req = req
-            .set_server_side_encryption(meta.sse.clone())
-            .set_ssekms_key_id(meta.sse_kms_key_id.clone());
-        let resp = req.send().await.map_err(|e| crate::aws::describe(&e))?;
+            .content_md5(b64(&md5));
+        let resp = with_meta!(req, meta, ctype)
+            .send()
+            .await
+            .map_err(|e| UploadError::Server(crate::aws::describe(&e)))?;
         let verified = resp
             .e_tag()
             .is_some_and(|t| t.trim_matches('"').eq_ignore_ascii_case(&etag));
         return Ok(Uploaded { etag, verified });
     }
 
-    let mut create = s3
-        .create_multipart_upload()
-        .bucket(bucket)
-        .key(key)
-        .content_type(ctype)
-        .cache_control(&meta.cache_control);
-    if let Some(a) = &meta.acl {
-        create = create.acl(a.clone());
-    }
-    if let Some(c) = &meta.storage_class {
-        create = create.storage_class(c.clone());
-    }
-    create = create
-        .set_server_side_encryption(meta.sse.clone())
-        .set_ssekms_key_id(meta.sse_kms_key_id.clone());
-    let created = create.send().await.map_err(|e| crate::aws::describe(&e))?;
+    let create = s3.create_multipart_upload().bucket(bucket).key(key);
+    let created = with_meta!(create, meta, ctype)
+        .send()
+        .await
+        .map_err(|e| UploadError::Server(crate::aws::describe(&e)))?;
     let upload_id = created
         .upload_id()
-        .ok_or("the server returned no UploadId")?
+        .ok_or(UploadError::NoUploadId)?
         .to_string();
     let result = upload_parts(s3, bucket, key, &path, size, &upload_id).await;
     match result {
@@ -150,7 +167,7 @@ pub async fn upload(
                 }
                 Err(e) => {
                     abort(s3, bucket, key, &upload_id).await;
-                    Err(crate::aws::describe(&e))
+                    Err(UploadError::Server(crate::aws::describe(&e)))
                 }
             }
         }
@@ -178,7 +195,7 @@ async fn upload_parts(
     path: &Path,
     size: u64,
     upload_id: &str,
-) -> Result<(Vec<CompletedPart>, String), String> {
+) -> Result<(Vec<CompletedPart>, String), UploadError> {
     let n = parts(size);
     let mut done = Vec::with_capacity(n as usize);
     let mut outer = Md5::new();
@@ -201,7 +218,9 @@ async fn upload_parts(
             .body(body)
             .send()
             .await
-            .map_err(|e| format!("part {}: {}", i + 1, crate::aws::describe(&e)))?;
+            .map_err(|e| {
+                UploadError::Server(format!("part {}: {}", i + 1, crate::aws::describe(&e)))
+            })?;
         done.push(
             CompletedPart::builder()
                 .part_number((i + 1) as i32)

@@ -13,7 +13,7 @@ use std::time::Duration;
 pub async fn check(urls: Vec<String>, concurrency: usize) -> Result<Vec<HttpProblem>> {
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-        .map_err(|e| Error::Io(std::io::Error::other(format!("TLS set-up failed: {e}"))))?
+        .map_err(|e| Error::Tls(format!("TLS set-up failed: {e}")))?
         .https_or_http()
         .enable_http1()
         .build();
