@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod bucket;
 pub mod cli;
 pub mod db;
 pub mod error;
@@ -213,24 +214,19 @@ async fn snapshot_cmd(a: cli::SnapshotArgs, out: &Output) -> Result<u8> {
 }
 
 async fn verify_cmd(a: cli::VerifyArgs, out: &Output) -> Result<u8> {
-    sync::check_bucket(&a.bucket)?;
-    let prefix = sync::normalize_prefix(&a.prefix)?;
+    let layout = bucket::BucketLayout::new(&a.bucket, &a.prefix)?;
     let (target, site) = resolve_db(&a.db, Some(&a.aws), out).await?;
     if a.cdn_url.is_none() && site.is_none() {
         out.warn("no site URL: only __GHOST_URL__ values are checked; pass --site-url or --ghost-config to include absolute and relative ones");
     }
-    let content_dir = match (&a.content_dir, &a.db.ghost_config) {
-        (Some(d), _) => Some(d.clone()),
-        (None, Some(c)) => GhostConfig::load(c)?.content_path,
-        (None, None) => None,
-    };
+    let content_dir =
+        bucket::optional_content_dir(a.content_dir.as_deref(), a.db.ghost_config.as_deref())?;
     let (mut conn, tables) =
         rewrite::open_ghost(&target, Duration::from_secs(a.db.connect_timeout)).await?;
     let aws = aws::Aws::load(&a.aws).await?;
     let s3 = aws.s3();
     let req = verify::VerifyRequest {
-        bucket: a.bucket,
-        prefix,
+        layout,
         cdn_url: a.cdn_url,
         content_dir,
         http: a.http,
@@ -258,8 +254,7 @@ async fn verify_cmd(a: cli::VerifyArgs, out: &Output) -> Result<u8> {
 }
 
 async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
-    sync::check_bucket(&a.bucket)?;
-    let prefix = sync::normalize_prefix(&a.prefix)?;
+    let layout = bucket::BucketLayout::new(&a.bucket, &a.prefix)?;
     for d in &a.dirs {
         if d.is_empty() || d.contains('/') || d.starts_with('.') {
             return Err(Error::usage(
@@ -304,10 +299,9 @@ async fn sync_images(a: cli::SyncImagesArgs, out: &Output) -> Result<u8> {
             "add --sse aws:kms, or drop --sse-kms-key-id",
         ));
     }
-    let content_dir = sync::content_dir(a.content_dir.as_deref(), a.ghost_config.as_deref())?;
+    let content_dir = bucket::content_dir(a.content_dir.as_deref(), a.ghost_config.as_deref())?;
     let req = sync::SyncRequest {
-        bucket: a.bucket,
-        prefix,
+        layout,
         content_dir,
         dirs: a.dirs,
         dry_run: a.dry_run,
