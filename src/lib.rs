@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod bucket;
 pub mod cell;
 pub mod cli;
 pub mod cmd;

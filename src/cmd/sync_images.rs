@@ -2,6 +2,7 @@
 
 use super::Outcome;
 use crate::aws;
+use crate::bucket::BucketLayout;
 use crate::cli::{self, SyncImagesArgs};
 use crate::error::{Error, Result};
 use crate::output::Output;
@@ -20,8 +21,7 @@ pub struct Request {
 
 impl Request {
     pub fn from_args(a: SyncImagesArgs) -> Result<Self> {
-        sync::check_bucket(&a.bucket)?;
-        let prefix = sync::normalize_prefix(&a.prefix)?;
+        let layout = BucketLayout::new(&a.bucket, &a.prefix)?;
         for d in &a.dirs {
             if d.is_empty() || d.contains('/') || d.starts_with('.') {
                 return Err(Error::usage(
@@ -65,8 +65,7 @@ impl Request {
             content_dir: a.content_dir,
             ghost_config: a.ghost_config,
             sync: SyncRequest {
-                bucket: a.bucket,
-                prefix,
+                layout,
                 content_dir: PathBuf::new(),
                 dirs: a.dirs,
                 dry_run: a.dry_run,
@@ -88,7 +87,8 @@ impl Request {
 
 pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
     let mut s = req.sync;
-    s.content_dir = sync::content_dir(req.content_dir.as_deref(), req.ghost_config.as_deref())?;
+    s.content_dir =
+        crate::bucket::content_dir(req.content_dir.as_deref(), req.ghost_config.as_deref())?;
     let s3 = aws::Aws::load(&req.aws).await?.s3();
     let cancel = super::cancel_on_ctrl_c(
         out,

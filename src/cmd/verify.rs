@@ -18,13 +18,12 @@ pub struct Request {
 
 impl Request {
     pub fn from_args(a: VerifyArgs) -> Result<Self> {
-        crate::sync::check_bucket(&a.bucket)?;
+        let layout = crate::bucket::BucketLayout::new(&a.bucket, &a.prefix)?;
         Ok(Request {
             db: DbRequest::from_args(&a.db)?,
             aws: a.aws.settings(),
             verify: VerifyRequest {
-                prefix: crate::sync::normalize_prefix(&a.prefix)?,
-                bucket: a.bucket,
+                layout,
                 cdn_url: a.cdn_url,
                 content_dir: a.content_dir,
                 http: a.http,
@@ -40,9 +39,10 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
     if v.cdn_url.is_none() && site.is_none() {
         out.warn("no site URL: only __GHOST_URL__ values are checked; pass --site-url or --ghost-config to include absolute and relative ones");
     }
-    if v.content_dir.is_none() {
-        v.content_dir = req.db.config()?.and_then(|c| c.content_path);
-    }
+    v.content_dir = crate::bucket::optional_content_dir(
+        v.content_dir.as_deref(),
+        req.db.ghost_config.as_deref(),
+    )?;
     let (mut conn, tables) = crate::ghost::open(&target, req.db.connect_timeout).await?;
     let s3 = aws::Aws::load(&req.aws).await?.s3();
     let r = verify::run(&mut conn, &tables, target.display(), site.as_ref(), &v, &s3).await?;

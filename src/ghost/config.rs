@@ -4,14 +4,14 @@
 use crate::db::Target;
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What ghost-migrate needs from Ghost's configuration.
 #[derive(Debug, Clone)]
 pub struct GhostConfig {
     pub target: Target,
     pub url: Option<String>,
-    pub content_path: Option<std::path::PathBuf>,
+    pub content_path: Option<PathBuf>,
     /// Ghost 6's CDN bases, `urls.image|media|files`: what `__GHOST_URL__/content/<root>/`
     /// expands to, as (root, base).
     pub asset_urls: Vec<(String, String)>,
@@ -69,26 +69,69 @@ fn val_of<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     path.iter().try_fold(v, |cur, k| cur.get(*k))
 }
 
-impl GhostConfig {
+/// The config file as JSON, with Ghost's environment overrides applied.
+fn read(path: &Path, env: &[(String, String)]) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::usage(
+            format!("cannot read Ghost config {}: {e}", path.display()),
+            "point --ghost-config at Ghost's config.production.json",
+        )
+    })?;
+    let mut cfg: Value = serde_json::from_str(&text).map_err(|e| {
+        Error::usage(
+            format!("Ghost config {} is not valid JSON: {e}", path.display()),
+            "fix the file or pass --db instead",
+        )
+    })?;
+    apply_env(&mut cfg, env);
+    Ok(cfg)
+}
+
+/// `paths.contentPath`, relative to the config's folder unless absolute.
+fn content_path(cfg: &Value, dir: &Path) -> Option<PathBuf> {
+    str_of(cfg, &["paths", "contentPath"]).map(|p| {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        }
+    })
+}
+
+/// The part of Ghost's configuration about its content directory, read without looking at the
+/// database section (which `sync-images` does not need, so it may be missing or broken).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentConfig {
+    /// `paths.contentPath` (or `paths__contentPath`), resolved against the config's folder.
+    pub content_path: Option<PathBuf>,
+}
+
+/// This process's environment, for Ghost's overrides.
+fn process_env() -> Vec<(String, String)> {
+    std::env::vars().collect()
+}
+
+impl ContentConfig {
     pub fn load(path: &Path) -> Result<Self> {
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        Self::load_with_env(path, &env)
+        Self::load_with_env(path, &process_env())
     }
 
     pub fn load_with_env(path: &Path, env: &[(String, String)]) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::usage(
-                format!("cannot read Ghost config {}: {e}", path.display()),
-                "point --ghost-config at Ghost's config.production.json",
-            )
-        })?;
-        let mut cfg: Value = serde_json::from_str(&text).map_err(|e| {
-            Error::usage(
-                format!("Ghost config {} is not valid JSON: {e}", path.display()),
-                "fix the file or pass --db instead",
-            )
-        })?;
-        apply_env(&mut cfg, env);
+        let cfg = read(path, env)?;
+        Ok(ContentConfig {
+            content_path: content_path(&cfg, path.parent().unwrap_or(Path::new("."))),
+        })
+    }
+}
+
+impl GhostConfig {
+    pub fn load(path: &Path) -> Result<Self> {
+        Self::load_with_env(path, &process_env())
+    }
+
+    pub fn load_with_env(path: &Path, env: &[(String, String)]) -> Result<Self> {
+        let cfg = read(path, env)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let client = str_of(&cfg, &["database", "client"]).unwrap_or("sqlite3");
         let target = match client {
@@ -140,18 +183,10 @@ impl GhostConfig {
                 ));
             }
         };
-        let content_path = str_of(&cfg, &["paths", "contentPath"]).map(|p| {
-            let p = Path::new(p);
-            if p.is_absolute() {
-                p.to_path_buf()
-            } else {
-                dir.join(p)
-            }
-        });
         Ok(GhostConfig {
             target,
             url: str_of(&cfg, &["url"]).map(str::to_string),
-            content_path,
+            content_path: content_path(&cfg, dir),
             asset_urls: [("image", "images"), ("media", "media"), ("files", "files")]
                 .iter()
                 .filter_map(|(key, root)| {

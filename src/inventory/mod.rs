@@ -15,8 +15,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// The path roots Ghost serves from the content directory.
-pub const ROOTS: [&str; 3] = ["images", "media", "files"];
+/// The path roots Ghost serves from the content directory (the bucket layout's).
+pub use crate::bucket::ROOTS;
 
 /// One URL found in a cell.
 #[derive(Debug, Clone)]

@@ -8,14 +8,15 @@ pub mod report;
 pub mod upload;
 pub mod walk;
 
+use crate::bucket::{self, BucketLayout};
 use crate::error::{Error, Result};
 use crate::progress::{Cancel, Progress, Task};
 use crate::sync::report::{Reason, SyncReport, SyncTotals, Upload};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use etag::{HashCache, Verdict, verdict};
-use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -24,9 +25,8 @@ use walk::{LocalFile, Skipped};
 /// A validated `sync-images` request.
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
-    pub bucket: String,
-    /// Normalised: no leading '/', ends with '/' unless empty.
-    pub prefix: String,
+    /// The bucket and key prefix; keys are `<prefix><path below the content directory>`.
+    pub layout: BucketLayout,
     pub content_dir: PathBuf,
     pub dirs: Vec<String>,
     pub dry_run: bool,
@@ -35,139 +35,6 @@ pub struct SyncRequest {
     pub concurrency: usize,
     pub meta: upload::Meta,
     pub rehash: bool,
-}
-
-/// `content/` -> `content/`, `/x` -> `x/`, `` -> ``; refuses s3:// URLs and `..`.
-pub fn normalize_prefix(p: &str) -> Result<String> {
-    if p.contains("://") {
-        return Err(Error::usage(
-            format!("--prefix {p:?} looks like a URL"),
-            "give the key prefix only, e.g. --prefix content/ (the bucket goes in --bucket)",
-        ));
-    }
-    let t = p.trim_start_matches('/');
-    if t.split('/').any(|s| s == "..") {
-        return Err(Error::usage(
-            format!("--prefix {p:?} contains '..'"),
-            "give a plain key prefix such as content/",
-        ));
-    }
-    Ok(if t.is_empty() || t.ends_with('/') {
-        t.to_string()
-    } else {
-        format!("{t}/")
-    })
-}
-
-/// Checks the bucket name by S3's rules before any call.
-pub fn check_bucket(b: &str) -> Result<()> {
-    let ok = (3..=63).contains(&b.len())
-        && b.bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
-        && b.as_bytes()[0].is_ascii_alphanumeric()
-        && b.as_bytes()[b.len() - 1].is_ascii_alphanumeric();
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::usage(
-            format!("{b:?} is not a valid S3 bucket name"),
-            "bucket names are 3-63 lowercase letters, digits, '-' or '.', e.g. --bucket my-ghost-images (no s3:// and no key)",
-        ))
-    }
-}
-
-/// Ghost's content directory: --content-dir, else paths.contentPath of the Ghost config, else
-/// ./content. It must be a directory holding `images/`.
-pub fn content_dir(arg: Option<&Path>, ghost_config: Option<&Path>) -> Result<PathBuf> {
-    let dir = match (arg, ghost_config) {
-        (Some(d), _) => d.to_path_buf(),
-        (None, Some(c)) => crate::ghost::config::GhostConfig::load(c)?
-            .content_path
-            .unwrap_or_else(|| c.parent().unwrap_or(Path::new(".")).join("content")),
-        (None, None) => PathBuf::from("content"),
-    };
-    if !dir.is_dir() {
-        return Err(Error::usage(
-            format!("content directory {} does not exist", dir.display()),
-            "pass --content-dir /var/lib/ghost/content (the folder holding images/), or --ghost-config",
-        ));
-    }
-    if !dir.join("images").is_dir() {
-        return Err(Error::usage(
-            format!(
-                "{} is not Ghost's content directory: it has no images/ folder",
-                dir.display()
-            ),
-            "point --content-dir at the folder that holds images/, media/ and files/ (not at images/ itself)",
-        ));
-    }
-    Ok(dir)
-}
-
-/// A bucket object as the listing shows it.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    pub size: u64,
-    pub etag: String,
-}
-
-/// Maps a listing/bucket error to a clear message naming the fix.
-pub fn bucket_error<E>(
-    bucket: &str,
-    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
-) -> Error
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match crate::aws::service_code(e) {
-        Some((code, _)) if code == "NoSuchBucket" || code == "HTTP 404" => Error::usage(
-            format!("bucket {bucket:?} does not exist"),
-            format!(
-                "create it (aws s3 mb s3://{bucket}) or fix --bucket; check --region and --endpoint-url"
-            ),
-        ),
-        Some((code, msg)) if code == "AccessDenied" || code == "HTTP 403" => Error::Aws {
-            msg: format!("access denied listing bucket {bucket:?}: {msg}"),
-            hint: Some(format!(
-                "grant s3:ListBucket on arn:aws:s3:::{bucket} (and s3:PutObject, s3:DeleteObject on arn:aws:s3:::{bucket}/*)"
-            )),
-        },
-        _ => Error::Aws {
-            msg: format!("cannot list bucket {bucket:?}: {}", crate::aws::describe(e)),
-            hint: Some("check --endpoint-url, --region and the network".into()),
-        },
-    }
-}
-
-/// One ListObjectsV2 walk per prefix; no per-object HEAD.
-pub async fn list(
-    s3: &Client,
-    bucket: &str,
-    prefixes: &[String],
-) -> Result<BTreeMap<String, Remote>> {
-    let mut all = BTreeMap::new();
-    for p in prefixes {
-        let mut pages = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(p)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| bucket_error(bucket, &e))?;
-            for o in page.contents() {
-                let Some(k) = o.key() else { continue };
-                all.insert(
-                    k.to_string(),
-                    Remote {
-                        size: o.size().unwrap_or(0).max(0) as u64,
-                        etag: o.e_tag().unwrap_or("").to_string(),
-                    },
-                );
-            }
-        }
-    }
-    Ok(all)
 }
 
 /// Hashes the files at `idx` on all cores; returns (index, ETag or error).
@@ -209,12 +76,9 @@ pub async fn run(
     let w = tokio::task::spawn_blocking(move || walk::walk(&root, &dirs))
         .await
         .map_err(Error::from)?;
-    let prefixes: Vec<String> = req
-        .dirs
-        .iter()
-        .map(|d| format!("{}{d}/", req.prefix))
-        .collect();
-    let remote = list(s3, &req.bucket, &prefixes).await?;
+    let layout = &req.layout;
+    let prefixes: Vec<String> = req.dirs.iter().map(|d| layout.dir_prefix(d)).collect();
+    let remote = bucket::list(s3, &layout.bucket, &prefixes).await?;
 
     let mut totals = SyncTotals {
         local_files: w.files.len() as u64,
@@ -228,10 +92,7 @@ pub async fn run(
     // Compare: size first; same size needs the content hash (cached when the file is untouched).
     let mut cache = HashCache::open(&req.content_dir, req.rehash);
     let files = w.files;
-    let keys: Vec<String> = files
-        .iter()
-        .map(|f| format!("{}{}", req.prefix, f.rel))
-        .collect();
+    let keys: Vec<String> = files.iter().map(|f| layout.key(&f.rel)).collect();
     let mut etags: Vec<Option<String>> = vec![None; files.len()];
     let mut unreadable = vec![false; files.len()];
     let mut need_hash = Vec::new();
@@ -321,7 +182,7 @@ pub async fn run(
         return Err(Error::usage(
             format!(
                 "refusing to delete {} objects from s3://{}/{} (more than --max-delete {})",
-                totals.to_delete, req.bucket, req.prefix, req.max_delete
+                totals.to_delete, layout.bucket, layout.prefix, req.max_delete
             ),
             "check --content-dir and --prefix with --dry-run, then raise --max-delete if the deletions are intended",
         ));
@@ -331,8 +192,8 @@ pub async fn run(
         schema: crate::REPORT_SCHEMA,
         command: "sync-images",
         dry_run: req.dry_run,
-        bucket: req.bucket.clone(),
-        prefix: req.prefix.clone(),
+        bucket: layout.bucket.clone(),
+        prefix: layout.prefix.clone(),
         content_dir: req.content_dir.display().to_string(),
         interrupted: false,
         totals,
@@ -345,7 +206,7 @@ pub async fn run(
     if req.dry_run {
         if req.delete && report.totals.to_delete > req.max_delete {
             report.warnings.push(Skipped {
-                path: format!("s3://{}/{}", req.bucket, req.prefix),
+                path: format!("s3://{}/{}", layout.bucket, layout.prefix),
                 reason: format!(
                     "{} deletions exceed --max-delete {}: the real run would refuse",
                     report.totals.to_delete, req.max_delete
@@ -378,7 +239,7 @@ pub async fn run(
             let f = files[plan_idx[ui]].clone();
             let known = etags[plan_idx[ui]].clone();
             let key = report.uploads[ui].key.clone();
-            let (s3, bucket, meta) = (s3.clone(), req.bucket.clone(), req.meta.clone());
+            let (s3, bucket, meta) = (s3.clone(), layout.bucket.clone(), req.meta.clone());
             set.spawn(async move {
                 let r =
                     upload::upload(&s3, &bucket, &key, f.path.clone(), f.size, known, &meta).await;
@@ -415,7 +276,7 @@ pub async fn run(
                 report.totals.failed += 1;
                 denied.get_or_insert_with(|| {
                     upload_denied(
-                        &req.bucket,
+                        &layout.bucket,
                         &report.uploads[ui].key,
                         &e.to_string(),
                         &req.meta,
@@ -446,7 +307,7 @@ pub async fn run(
         report.interrupted = true;
     } else if !report.deletes.is_empty() {
         report.totals.deleted =
-            delete(s3, &req.bucket, &report.deletes, &mut report.failures).await;
+            delete(s3, &layout.bucket, &report.deletes, &mut report.failures).await;
     }
     cache.save();
     report.totals.failed = report.failures.len() as u64;

@@ -5,6 +5,7 @@
 
 pub mod http;
 
+use crate::bucket::{self, BucketLayout, CdnBase};
 use crate::db::Conn;
 use crate::db::schema::Table;
 use crate::error::{Error, Result};
@@ -69,8 +70,8 @@ pub struct VerifyReport {
 
 /// What `verify` compares: the prefix URLs are matched with and the key they map to.
 pub struct VerifyRequest {
-    pub bucket: String,
-    pub prefix: String,
+    /// The bucket and key prefix the referenced files are expected under.
+    pub layout: BucketLayout,
     pub cdn_url: Option<String>,
     pub content_dir: Option<PathBuf>,
     pub http: bool,
@@ -80,28 +81,8 @@ pub struct VerifyRequest {
 /// One reference: bucket key, public URL, place.
 struct Ref {
     key: String,
-    rel: String,
     url: Option<String>,
     place: Place,
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
 }
 
 /// Collects the references and checks them against the bucket listing.
@@ -128,23 +109,16 @@ pub async fn run(
             let path = path.clone();
             let map = Finder::new(from, site, &MatchOptions::default());
             matched = cdn.clone();
-            let cdn_base = cdn.trim_end_matches('/').to_string();
+            let cdn_base = CdnBase::new(cdn, &path);
             inventory::each_cell(conn, tables, false, |t, id, meta, text, _| {
                 let col = meta.name.as_str();
                 for hit in crate::cell::cell_hits(&map, meta.kind, text) {
-                    let rest = hit.tail;
-                    let rel = percent_decode(&rest);
-                    if rel.is_empty() {
+                    let Some(key) = req.layout.key_of_cdn_tail(&hit.tail) else {
                         continue;
-                    }
+                    };
                     refs.push(Ref {
-                        key: format!("{}{rel}", req.prefix),
-                        url: Some(format!(
-                            "{cdn_base}{}{}",
-                            if path.ends_with('/') { "/" } else { "" },
-                            rest
-                        )),
-                        rel,
+                        key,
+                        url: Some(cdn_base.url(&hit.tail)),
                         place: Place {
                             table: t.table.clone(),
                             id: id.to_string(),
@@ -172,17 +146,17 @@ pub async fn run(
                         && (own_host.as_deref() == Some(f.host.as_str())
                             || f.host == crate::url::GHOST_URL
                             || f.host == "(relative)");
-                    if !own || f.rest.is_empty() {
+                    if !own {
                         continue;
                     }
-                    let rel = format!(
-                        "{}{}",
-                        f.root.trim_start_matches("/content/"),
-                        percent_decode(&f.rest)
-                    );
+                    let Some(key) = req
+                        .layout
+                        .key_of_site_path(&format!("{}{}", f.root, f.rest))
+                    else {
+                        continue;
+                    };
                     refs.push(Ref {
-                        key: format!("{}{rel}", req.prefix),
-                        rel,
+                        key,
                         url: f.url.clone(),
                         place: Place {
                             table: t.table.clone(),
@@ -197,8 +171,9 @@ pub async fn run(
     }
     let keys: BTreeSet<String> = refs.iter().map(|r| r.key.clone()).collect();
     // One listing of the prefix (no HEAD per object).
-    let listing = crate::sync::list(s3, &req.bucket, std::slice::from_ref(&req.prefix)).await?;
-    let mut missing_map: BTreeMap<String, (String, BTreeSet<Place>)> = BTreeMap::new();
+    let layout = &req.layout;
+    let listing = bucket::list(s3, &layout.bucket, std::slice::from_ref(&layout.prefix)).await?;
+    let mut missing_map: BTreeMap<String, BTreeSet<Place>> = BTreeMap::new();
     let mut present = 0u64;
     for k in &keys {
         if listing.contains_key(k) {
@@ -209,22 +184,24 @@ pub async fn run(
         if !listing.contains_key(&r.key) {
             missing_map
                 .entry(r.key.clone())
-                .or_insert_with(|| (r.rel.clone(), BTreeSet::new()))
-                .1
+                .or_default()
                 .insert(r.place.clone());
         }
     }
     let mut missing = Vec::new();
     let mut variants = 0;
-    for (key, (rel, places)) in missing_map {
+    for (key, places) in missing_map {
         let local = req
             .content_dir
             .as_ref()
-            .map(|d| d.join(&rel))
+            .and_then(|d| layout.local_path(d, &key))
             .filter(|p| p.is_file());
         let class = if local.is_some() {
             MissingClass::NotSynced
-        } else if rel.starts_with("images/size/") {
+        } else if layout
+            .rel(&key)
+            .is_some_and(|rel| rel.starts_with("images/size/"))
+        {
             variants += 1;
             MissingClass::SizeVariant
         } else {
@@ -246,8 +223,8 @@ pub async fn run(
         schema: crate::REPORT_SCHEMA,
         command: "verify",
         database,
-        bucket: req.bucket.clone(),
-        prefix: req.prefix.clone(),
+        bucket: layout.bucket.clone(),
+        prefix: layout.prefix.clone(),
         matched,
         references: refs.len() as u64,
         distinct_keys: keys.len() as u64,
