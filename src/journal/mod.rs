@@ -1,6 +1,11 @@
 //! The journal: ghost-migrate's own tables inside the Ghost database (`ghost_migrate_*`),
 //! created and upgraded by the sqlx migrations in `migrations/<engine>/`, and the run and
 //! change rows written in the same transaction as the rewrite they describe.
+//!
+//! Every step of a migration is a run: rewrites and rollbacks (which change cells, and journal
+//! each one), and the steps that change no cell of the database (`snapshot`, `sync-images`,
+//! `verify`), recorded by `record_step` as one finished row whose `detail` holds what they
+//! report. `last_finished` finds the last finished step of a kind, for resuming a runbook.
 
 pub mod compress;
 pub mod rollback;
@@ -25,11 +30,17 @@ macro_rules! migrations {
 const SQLITE_MIGRATIONS: &[(&str, &str)] = migrations!("sqlite":
     "20261123000001_journal.sql",
     "20261203000001_compressed_old_values.sql",
+    "20261205000001_run_detail.sql",
 );
 const MYSQL_MIGRATIONS: &[(&str, &str)] = migrations!("mysql":
     "20261123000001_journal.sql",
     "20261203000001_compressed_old_values.sql",
+    "20261205000001_run_detail.sql",
 );
+
+/// The migration that added `ghost_migrate_runs.detail`: journals made before it lack the
+/// column until `ensure` upgrades them, and reading them must not need it.
+const DETAIL_VERSION: i64 = 20261205000001;
 
 /// The journal's migrations as `sqlx::migrate!` makes them: version and description from the
 /// file name (`<version>_<words>.sql`), checksum the SHA-384 of the text.
@@ -213,16 +224,98 @@ pub struct Run {
     pub rows_changed: u64,
     pub cells_changed: u64,
     pub occurrences: u64,
-    /// Per-column counts (JSON as stored).
+    /// Per-column counts (JSON as stored). For a snapshot run, the same value as `detail`:
+    /// what `runs --json` showed before `detail` existed.
     pub counts: Option<serde_json::Value>,
+    /// What a step records beyond the columns above (JSON): a snapshot's id and report, the
+    /// counts and outcome of sync-images and verify. None for rewrites and rollbacks.
+    pub detail: Option<serde_json::Value>,
+}
+
+impl Run {
+    /// A run starting now: a new id, status `running`, this binary's version, everything else
+    /// empty (set `from`, `to`, `db_identity`, `rolls_back` with struct update syntax).
+    pub fn new(
+        kind: impl Into<String>,
+        args: impl Into<String>,
+        detail: Option<serde_json::Value>,
+    ) -> Run {
+        Run {
+            id: new_run_id(),
+            kind: kind.into(),
+            status: "running".into(),
+            started_at: now(),
+            finished_at: None,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            args: args.into(),
+            from: None,
+            to: None,
+            db_identity: String::new(),
+            rolls_back: None,
+            rolled_back_by: None,
+            rows_changed: 0,
+            cells_changed: 0,
+            occurrences: 0,
+            counts: None,
+            detail,
+        }
+    }
+}
+
+/// How a step that changes no database cell ended, as `record_step` stores it in `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    /// Finished and did what was asked (verify found nothing missing; sync-images uploaded
+    /// everything): `applied`, the status of every finished rewrite, rollback and snapshot.
+    Applied,
+    /// Finished, but its outcome is not clean (verify found missing objects; uploads failed).
+    Failed,
+    /// Stopped before the end (Ctrl-C).
+    Interrupted,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Applied => "applied",
+            StepStatus::Failed => "failed",
+            StepStatus::Interrupted => "interrupted",
+        }
+    }
 }
 
 const RUN_COLS: &str = "id, kind, status, started_at, finished_at, tool_version, args, from_prefix, to_prefix, db_identity, rolls_back, rolled_back_by, rows_changed, cells_changed, occurrences, counts";
 
+/// Whether the journal (which exists) has the `detail` column yet.
+async fn has_detail(conn: &mut Conn) -> Result<bool> {
+    Ok(conn
+        .scalar(
+            &format!("SELECT version FROM {SCHEMA} WHERE version = ?"),
+            &[P::I(DETAIL_VERSION)],
+        )
+        .await
+        .map_err(|e| Error::Journal(format!("the journal is damaged ({e})")))?
+        .is_some())
+}
+
+/// The columns `run_from_row` reads: `detail` too once the journal has it (a journal made by an
+/// earlier ghost-migrate is read as it is; only writing steps upgrade it).
+async fn run_cols(conn: &mut Conn) -> Result<String> {
+    Ok(if has_detail(conn).await? {
+        format!("{RUN_COLS}, detail")
+    } else {
+        format!("{RUN_COLS}, NULL AS detail")
+    })
+}
+
 fn run_from_row(r: Vec<Option<String>>) -> Run {
     let s = |i: usize| r[i].clone().unwrap_or_default();
     let n = |i: usize| r[i].as_deref().and_then(|x| x.parse().ok()).unwrap_or(0);
-    Run {
+    let j = |i: usize| {
+        r[i].as_deref()
+            .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
+    };
+    let mut run = Run {
         id: s(0),
         kind: s(1),
         status: s(2),
@@ -238,65 +331,105 @@ fn run_from_row(r: Vec<Option<String>>) -> Run {
         rows_changed: n(12),
         cells_changed: n(13),
         occurrences: n(14),
-        counts: r[15].as_deref().and_then(|c| serde_json::from_str(c).ok()),
+        counts: j(15),
+        detail: j(16),
+    };
+    // A snapshot's id and report live in `detail`; `runs` has always shown them as `to` and
+    // `counts`, and still does.
+    if run.kind == "snapshot"
+        && let Some(d) = &run.detail
+    {
+        if run.to.is_none() {
+            run.to = d
+                .get("snapshot_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+        }
+        if run.counts.is_none() {
+            run.counts = Some(d.clone());
+        }
     }
+    run
 }
 
-pub async fn list_runs(conn: &mut Conn) -> Result<Vec<Run>> {
+async fn select_runs(conn: &mut Conn, tail: &str, params: &[P<'_>]) -> Result<Vec<Run>> {
+    let cols = run_cols(conn).await?;
     let rows = conn
-        .rows(
-            &format!("SELECT {RUN_COLS} FROM {RUNS} ORDER BY started_at, id"),
-            &[],
-        )
+        .rows(&format!("SELECT {cols} FROM {RUNS} {tail}"), params)
         .await
         .map_err(|e| Error::Journal(format!("the journal is damaged ({e})")))?;
     Ok(rows.into_iter().map(run_from_row).collect())
 }
 
-pub async fn get_run(conn: &mut Conn, id: &str) -> Result<Run> {
-    let rows = conn
-        .rows(
-            &format!("SELECT {RUN_COLS} FROM {RUNS} WHERE id = ?"),
-            &[P::S(id)],
-        )
-        .await
-        .map_err(|e| Error::Journal(format!("the journal is damaged ({e})")))?;
-    rows.into_iter()
-        .next()
-        .map(run_from_row)
-        .ok_or_else(|| Error::Usage {
-            msg: format!("no run {id:?} in this database's journal"),
-            hint: Some("list the runs with `ghost-migrate runs`".into()),
-        })
+pub async fn list_runs(conn: &mut Conn) -> Result<Vec<Run>> {
+    select_runs(conn, "ORDER BY started_at, id", &[]).await
 }
 
-/// The id of a run that started and never finished, if any.
+pub async fn get_run(conn: &mut Conn, id: &str) -> Result<Run> {
+    let rows = select_runs(conn, "WHERE id = ?", &[P::S(id)]).await?;
+    rows.into_iter().next().ok_or_else(|| Error::Usage {
+        msg: format!("no run {id:?} in this database's journal"),
+        hint: Some("list the runs with `ghost-migrate runs`".into()),
+    })
+}
+
+/// The last finished run of `kind` in this database's journal that still stands: status
+/// `applied`, recorded in this database (`db_identity` is this database's `db_hash`, so rows of
+/// a journal copied from another database are never taken), not rolled back. The latest by
+/// `finished_at`, then by id. None when there is no journal or no such run. This is where a
+/// runbook resumes: after the last step that finished.
+pub async fn last_finished(conn: &mut Conn, kind: &str) -> Result<Option<Run>> {
+    if !check(conn).await? {
+        return Ok(None);
+    }
+    let here = db_identity(conn).await?;
+    let rows = select_runs(
+        conn,
+        "WHERE kind = ? AND status = 'applied' AND finished_at IS NOT NULL AND db_identity = ? AND rolled_back_by IS NULL ORDER BY finished_at DESC, id DESC LIMIT 1",
+        &[P::S(kind), P::S(&here)],
+    )
+    .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// The id of a run that started and never finished, if any. Steps recorded as `failed` or
+/// `interrupted` by `record_step` did finish: they block nothing.
 pub async fn unfinished(conn: &mut Conn) -> Result<Option<String>> {
     Ok(conn
         .scalar(
-            &format!("SELECT id FROM {RUNS} WHERE status <> 'applied' LIMIT 1"),
+            &format!("SELECT id FROM {RUNS} WHERE status = 'running' LIMIT 1"),
             &[],
         )
         .await?)
 }
 
-/// Writes the run row (status `running`) inside the current transaction.
+/// Writes the run row (status `running`) inside the current transaction. `detail` is written
+/// only when the run has one (a journal is upgraded by `ensure` before a run that has one).
 pub async fn begin_run(conn: &mut Conn, run: &Run) -> Result<()> {
+    let detail = run.detail.as_ref().map(|d| d.to_string());
+    let (col, mark) = match detail {
+        Some(_) => (", detail", ", ?"),
+        None => ("", ""),
+    };
+    let mut params = vec![
+        P::S(&run.id),
+        P::S(&run.kind),
+        P::S(&run.started_at),
+        P::S(&run.tool_version),
+        P::S(&run.args),
+        P::OptS(run.from.as_deref()),
+        P::OptS(run.to.as_deref()),
+        P::S(&run.db_identity),
+        P::OptS(run.rolls_back.as_deref()),
+    ];
+    if let Some(d) = &detail {
+        params.push(P::S(d));
+    }
     conn.exec(
         &format!(
-            "INSERT INTO {RUNS} (id, kind, status, started_at, tool_version, args, from_prefix, to_prefix, db_identity, rolls_back) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO {RUNS} (id, kind, status, started_at, tool_version, args, from_prefix, to_prefix, db_identity, rolls_back{col}) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?{mark})"
         ),
-        &[
-            P::S(&run.id),
-            P::S(&run.kind),
-            P::S(&run.started_at),
-            P::S(&run.tool_version),
-            P::S(&run.args),
-            P::OptS(run.from.as_deref()),
-            P::OptS(run.to.as_deref()),
-            P::S(&run.db_identity),
-            P::OptS(run.rolls_back.as_deref()),
-        ],
+        &params,
     )
     .await?;
     Ok(())
@@ -328,37 +461,75 @@ pub async fn finish_run(
     Ok(())
 }
 
-/// Records a snapshot as a finished run of kind `snapshot` (only when the journal exists), so
-/// later steps of a runbook can show that one was taken.
+/// Records a step that changes no database cell (`snapshot`, `sync-images`, `verify`) as one
+/// finished run: `kind`, the recorded `args` (passwords masked), what it reports in `detail`
+/// (counts and outcome), and how it ended in `status`; started and finished now, in this
+/// database (`db_identity`). Its own statement, outside any transaction.
+///
+/// Only when the journal exists: a step never creates ghost-migrate's tables in Ghost's
+/// database (a read-only verify stays read-only); then it returns None. A journal made by an
+/// earlier ghost-migrate is upgraded first (`ensure`). Best effort for the caller: the step's
+/// own work is done, so an error here is worth a warning, not a failure.
+pub async fn record_step(
+    conn: &mut Conn,
+    kind: &str,
+    args: &str,
+    detail: &serde_json::Value,
+    status: StepStatus,
+) -> Result<Option<String>> {
+    if kind.is_empty() || kind.len() > 16 {
+        return Err(Error::Journal(format!(
+            "a run's kind is 1 to 16 characters, not {kind:?}"
+        )));
+    }
+    if !check(conn).await? {
+        return Ok(None);
+    }
+    if !has_detail(conn).await? {
+        ensure(conn).await?;
+    }
+    let run = Run {
+        db_identity: db_identity(conn).await?,
+        ..Run::new(kind, args, Some(detail.clone()))
+    };
+    conn.exec(
+        &format!(
+            "INSERT INTO {RUNS} (id, kind, status, started_at, finished_at, tool_version, args, db_identity, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        &[
+            P::S(&run.id),
+            P::S(&run.kind),
+            P::S(status.as_str()),
+            P::S(&run.started_at),
+            P::S(&run.started_at),
+            P::S(&run.tool_version),
+            P::S(&run.args),
+            P::S(&run.db_identity),
+            P::S(&detail.to_string()),
+        ],
+    )
+    .await?;
+    Ok(Some(run.id))
+}
+
+/// Records a snapshot as a finished step of kind `snapshot` (`record_step`, so only when the
+/// journal exists), so later steps of a runbook can show that one was taken. Its `detail` is
+/// `detail` with `snapshot_id` set (`runs` shows that id as `to`).
 pub async fn record_snapshot(
     conn: &mut Conn,
     snapshot_id: &str,
     detail: &serde_json::Value,
     args: &str,
 ) -> Result<Option<String>> {
-    if !check(conn).await? {
-        return Ok(None);
-    }
-    let id = new_run_id();
-    let at = now();
-    let identity = db_identity(conn).await?;
-    conn.exec(
-        &format!(
-            "INSERT INTO {RUNS} (id, kind, status, started_at, finished_at, tool_version, args, to_prefix, db_identity, counts) VALUES (?, 'snapshot', 'applied', ?, ?, ?, ?, ?, ?, ?)"
-        ),
-        &[
-            P::S(&id),
-            P::S(&at),
-            P::S(&at),
-            P::S(env!("CARGO_PKG_VERSION")),
-            P::S(args),
-            P::S(snapshot_id),
-            P::S(&identity),
-            P::S(&detail.to_string()),
-        ],
-    )
-    .await?;
-    Ok(Some(id))
+    let detail = match detail {
+        serde_json::Value::Object(m) => {
+            let mut m = m.clone();
+            m.insert("snapshot_id".into(), snapshot_id.into());
+            serde_json::Value::Object(m)
+        }
+        other => serde_json::json!({"snapshot_id": snapshot_id, "detail": other}),
+    };
+    record_step(conn, "snapshot", args, &detail, StepStatus::Applied).await
 }
 
 /// One journalled cell.
@@ -417,6 +588,23 @@ mod tests {
     use super::*;
     use sha2::Sha384;
 
+    #[test]
+    fn run_new_fills_in_a_running_run() {
+        let d = serde_json::json!({"checked": 1});
+        let r = Run::new("verify", "ghost-migrate verify", Some(d.clone()));
+        assert!(r.id.starts_with("gm-") && r.id.len() == "gm-20261205-101500-3fa2c1".len());
+        assert_eq!((r.kind.as_str(), r.status.as_str()), ("verify", "running"));
+        assert_eq!(r.args, "ghost-migrate verify");
+        assert_eq!(r.tool_version, env!("CARGO_PKG_VERSION"));
+        assert!(r.started_at.starts_with("20") && r.finished_at.is_none());
+        assert_eq!(r.detail, Some(d));
+        assert!(r.from.is_none() && r.to.is_none() && r.rolls_back.is_none());
+        assert_eq!((r.rows_changed, r.cells_changed, r.occurrences), (0, 0, 0));
+        assert_ne!(Run::new("verify", "", None).id, r.id);
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["detail"]["checked"], 1);
+    }
+
     /// Every file of migrations/<engine>/ is embedded, in version order, with the checksum
     /// `sqlx::migrate!` would give it (so journals made by earlier builds still verify).
     #[test]
@@ -445,6 +633,8 @@ mod tests {
             }
             assert_eq!(m[0].description, "journal");
             assert_eq!(m[1].description, "compressed old values");
+            assert_eq!(m[2].description, "run detail");
+            assert_eq!(m[2].version, DETAIL_VERSION);
         }
     }
 }

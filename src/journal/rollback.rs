@@ -192,6 +192,15 @@ pub async fn rollback(conn: &mut Conn, req: &RollbackRequest<'_>) -> Result<Roll
             "restore an RDS snapshot with `aws rds restore-db-cluster-from-snapshot`, or copy a SQLite backup over the stopped database",
         ));
     }
+    if run.kind != "rewrite" && run.kind != "rollback" {
+        return Err(Error::usage(
+            format!(
+                "run {} records a {} step, which changed no cell of the database: there is nothing to roll back",
+                run.id, run.kind
+            ),
+            "roll back a rewrite (list the runs with `ghost-migrate runs`)",
+        ));
+    }
     preflight(conn, &run).await?;
     let tables = schema::discover(conn).await?;
     let mut report = RollbackReport {
@@ -205,22 +214,11 @@ pub async fn rollback(conn: &mut Conn, req: &RollbackRequest<'_>) -> Result<Roll
         settings_changed: false,
     };
     let new_run = Run {
-        id: super::new_run_id(),
-        kind: "rollback".into(),
-        status: "running".into(),
-        started_at: super::now(),
-        finished_at: None,
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        args: req.args.clone(),
         from: run.to.clone(),
         to: run.from.clone(),
         db_identity: run.db_identity.clone(),
         rolls_back: Some(run.id.clone()),
-        rolled_back_by: None,
-        rows_changed: 0,
-        cells_changed: 0,
-        occurrences: 0,
-        counts: None,
+        ..Run::new("rollback", req.args.clone(), None)
     };
     if !req.dry_run {
         conn.begin_write().await?;

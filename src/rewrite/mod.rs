@@ -732,22 +732,10 @@ async fn apply_all(
         }
     }
     let run = Run {
-        id: journal::new_run_id(),
-        kind: "rewrite".into(),
-        status: "running".into(),
-        started_at: journal::now(),
-        finished_at: None,
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        args: req.args.clone(),
         from: Some(req.map.from.to_string()),
         to: Some(req.map.to_str().to_string()),
         db_identity: journal::db_identity(conn).await?,
-        rolls_back: None,
-        rolled_back_by: None,
-        rows_changed: 0,
-        cells_changed: 0,
-        occurrences: 0,
-        counts: None,
+        ..Run::new("rewrite", req.args.clone(), None)
     };
     let mut report = new_report(req, false);
     conn.begin_write().await?;
