@@ -34,6 +34,25 @@ pub fn cancel_on_ctrl_c(out: &Output, what: &'static str) -> Cancel {
     cancel
 }
 
+/// Records a finished step (sync-images, verify) as a run in the journal of the database it
+/// was about, when that database has a journal. Best effort: a failure is a warning.
+pub async fn record_step(
+    target: &crate::db::Target,
+    timeout: std::time::Duration,
+    kind: &str,
+    detail: serde_json::Value,
+    status: crate::journal::StepStatus,
+    out: &Output,
+) {
+    let recorded = async {
+        let mut conn = target.connect(timeout).await?;
+        crate::journal::record_step(&mut conn, kind, &recorded_args(), &detail, status).await
+    };
+    if let Err(e) = recorded.await {
+        out.warn(&format!("{kind} not recorded in the journal: {e}"));
+    }
+}
+
 /// The command line as the journal records it: `--db` values masked.
 pub fn recorded_args() -> String {
     let args: Vec<String> = std::env::args()

@@ -5,6 +5,8 @@ use crate::aws;
 use crate::bucket::BucketLayout;
 use crate::cli::{self, SyncImagesArgs};
 use crate::error::{Error, Result};
+use crate::ghost::config::GhostConfig;
+use crate::journal;
 use crate::output::Output;
 use crate::output::progress::Terminal;
 use crate::sync::{self, SyncRequest, upload::Meta};
@@ -95,5 +97,26 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
         "interrupted: starting no new uploads, letting the ones in flight finish...",
     );
     let report = sync::run(&s, &s3, &Terminal::new(out), &cancel).await?;
+    // A real sync is a step of the migration: recorded in the journal of the database the
+    // Ghost config names (when it has one), so a later run knows it was done.
+    if !s.dry_run
+        && let Some(cfg) = &req.ghost_config
+    {
+        let status = if report.interrupted {
+            journal::StepStatus::Interrupted
+        } else if report.failures.is_empty() {
+            journal::StepStatus::Applied
+        } else {
+            journal::StepStatus::Failed
+        };
+        match GhostConfig::load(cfg) {
+            Ok(c) => {
+                let detail = serde_json::to_value(&report).unwrap_or_default();
+                let timeout = std::time::Duration::from_secs(10);
+                super::record_step(&c.target, timeout, "sync-images", detail, status, out).await;
+            }
+            Err(e) => out.warn(&format!("sync-images not recorded in the journal: {e}")),
+        }
+    }
     Ok(Outcome::Sync(report))
 }

@@ -6,6 +6,7 @@ use super::db::DbRequest;
 use crate::aws;
 use crate::cli::VerifyArgs;
 use crate::error::Result;
+use crate::journal;
 use crate::output::Output;
 use crate::verify::{self, VerifyRequest};
 
@@ -46,5 +47,20 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
     let (mut conn, tables) = crate::ghost::open(&target, req.db.connect_timeout).await?;
     let s3 = aws::Aws::load(&req.aws).await?.s3();
     let r = verify::run(&mut conn, &tables, target.display(), site.as_ref(), &v, &s3).await?;
+    let status = if r.missing.is_empty() && r.http_problems.is_empty() {
+        journal::StepStatus::Applied
+    } else {
+        journal::StepStatus::Failed
+    };
+    let detail = serde_json::to_value(&r).unwrap_or_default();
+    super::record_step(
+        &target,
+        req.db.connect_timeout,
+        "verify",
+        detail,
+        status,
+        out,
+    )
+    .await;
     Ok(Outcome::Verify(r))
 }

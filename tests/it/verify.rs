@@ -180,6 +180,22 @@ fn verify_after_sync_and_rewrite_names_exactly_the_missing_objects() {
     assert_eq!(ctx.sync(&root, &[]).status.code(), Some(0));
     let o = verify(&ctx, &db, &cdn);
     assert_eq!(real_missing(&json(&o)), vec![b.to_string()]);
+
+    // Each verify after the rewrite is a step in the journal, with its outcome and counts.
+    let o = crate::common::run(&["runs", "--json", "--db", &db]);
+    let runs = json(&o)["runs"].as_array().unwrap().clone();
+    let verifies: Vec<&serde_json::Value> = runs.iter().filter(|r| r["kind"] == "verify").collect();
+    assert!(verifies.len() >= 2, "{runs:?}");
+    assert!(
+        verifies.iter().all(|r| r["status"] == "failed"),
+        "{verifies:?}"
+    );
+    assert!(
+        verifies.iter().all(|r| r["detail"]["missing"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty())),
+        "{verifies:?}"
+    );
 }
 
 /// Missing keys other than the size variants.
