@@ -473,21 +473,17 @@ impl Conn {
 
     /// Runs a query and returns every value as a `Cell` (bytes kept apart from text).
     pub async fn cells(&mut self, sql: &str, params: &[P<'_>]) -> Result<Vec<Vec<Cell>>, DbError> {
+        macro_rules! fetch {
+            ($c:expr) => {
+                bind_all!(sqlx::query(sql), params)
+                    .fetch_all(&mut *$c)
+                    .await
+                    .map_err(sql_err)?
+            };
+        }
         match self {
-            Conn::Sqlite(c) => rows_as_cells(
-                &bind_all!(sqlx::query(sql), params)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(sql_err)?,
-                |r, i| cell_of(r, i, true),
-            ),
-            Conn::Mysql(c) => rows_as_cells(
-                &bind_all!(sqlx::query(sql), params)
-                    .fetch_all(&mut *c)
-                    .await
-                    .map_err(sql_err)?,
-                |r, i| cell_of(r, i, false),
-            ),
+            Conn::Sqlite(c) => rows_as_cells(&fetch!(c), |r, i| cell_of(r, i, true)),
+            Conn::Mysql(c) => rows_as_cells(&fetch!(c), |r, i| cell_of(r, i, false)),
         }
     }
 

@@ -24,15 +24,11 @@ fn num(n: u64) -> Cell {
 
 /// The rewrite report: per column, then forms, samples, problems and warnings.
 pub fn print_rewrite(out: &Output, r: &Report) {
-    let title = if r.dry_run {
-        "Dry run: nothing was written."
-    } else {
-        "Rewrite applied."
-    };
-    out.println(&format!(
-        "{title}\n{} -> {}\ndatabase: {}",
-        r.from, r.to, r.database
-    ));
+    let what = format!("{} -> {}\ndatabase: {}", r.from, r.to, r.database);
+    out.println(&match r.dry_run {
+        true => format!("Dry run: nothing was written.\n{what}"),
+        false => format!("Rewrite applied.\n{what}"),
+    });
     let mut header = vec![
         "table.column",
         "rows scanned",

@@ -203,7 +203,7 @@ where
 
 /// Checks the source exists and can be snapshotted (an Aurora member given as --instance is refused).
 pub async fn check_source(rds: &Client, src: &Source) -> Result<()> {
-    match src {
+    let (what, st) = match src {
         Source::Cluster(id) => {
             let r = rds
                 .describe_db_clusters()
@@ -217,13 +217,7 @@ pub async fn check_source(rds: &Client, src: &Source) -> Result<()> {
                     "check --cluster and --region",
                 )
             })?;
-            let st = c.status().unwrap_or("unknown");
-            if st != "available" {
-                return Err(Error::Aws {
-                    msg: format!("cluster {id:?} is {st}, not available"),
-                    hint: Some("wait until it is `available` and run snapshot again".into()),
-                });
-            }
+            ("cluster", c.status().unwrap_or("unknown").to_string())
         }
         Source::Instance(id) => {
             let r = rds
@@ -246,14 +240,17 @@ pub async fn check_source(rds: &Client, src: &Source) -> Result<()> {
                     format!("use --cluster {c}"),
                 ));
             }
-            let st = i.db_instance_status().unwrap_or("unknown");
-            if st != "available" {
-                return Err(Error::Aws {
-                    msg: format!("instance {id:?} is {st}, not available"),
-                    hint: Some("wait until it is `available` and run snapshot again".into()),
-                });
-            }
+            (
+                "instance",
+                i.db_instance_status().unwrap_or("unknown").to_string(),
+            )
         }
+    };
+    if st != "available" {
+        return Err(Error::Aws {
+            msg: format!("{what} {:?} is {st}, not available", src.id()),
+            hint: Some("wait until it is `available` and run snapshot again".into()),
+        });
     }
     Ok(())
 }
@@ -306,59 +303,56 @@ type Poll = Option<(
     Option<String>,
 )>;
 
+/// One describe call's answer as a `Poll`: the first snapshot listed, None when AWS says it
+/// does not exist (one of the not-found codes), an error otherwise. A macro, because cluster
+/// and instance snapshots are different SDK types with the same accessors.
+macro_rules! poll_answer {
+    ($sent:expr, $list:ident, $arn:ident, $op:expr, $snap:expr, [$($code:expr),+]) => {
+        match $sent {
+            Ok(r) => Ok(r.$list().first().map(|s| {
+                (
+                    s.status().unwrap_or("unknown").to_string(),
+                    s.percent_progress(),
+                    s.$arn().map(str::to_string),
+                    s.allocated_storage(),
+                    s.engine().map(str::to_string),
+                )
+            })),
+            Err(e)
+                if crate::aws::service_code(&e)
+                    .is_some_and(|(c, _)| [$($code),+].contains(&c.as_str())) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(rds_error(&e, $op, $snap)),
+        }
+    };
+}
+
 async fn poll(rds: &Client, src: &Source, snap: &str) -> Result<Poll> {
     match src {
-        Source::Cluster(_) => {
-            match rds
-                .describe_db_cluster_snapshots()
+        Source::Cluster(_) => poll_answer!(
+            rds.describe_db_cluster_snapshots()
                 .db_cluster_snapshot_identifier(snap)
                 .send()
-                .await
-            {
-                Ok(r) => Ok(r.db_cluster_snapshots().first().map(|s| {
-                    (
-                        s.status().unwrap_or("unknown").to_string(),
-                        s.percent_progress(),
-                        s.db_cluster_snapshot_arn().map(str::to_string),
-                        s.allocated_storage(),
-                        s.engine().map(str::to_string),
-                    )
-                })),
-                Err(e)
-                    if crate::aws::service_code(&e)
-                        .is_some_and(|(c, _)| c == "DBClusterSnapshotNotFoundFault") =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(rds_error(&e, "DescribeDBClusterSnapshots", snap)),
-            }
-        }
-        Source::Instance(_) => {
-            match rds
-                .describe_db_snapshots()
+                .await,
+            db_cluster_snapshots,
+            db_cluster_snapshot_arn,
+            "DescribeDBClusterSnapshots",
+            snap,
+            ["DBClusterSnapshotNotFoundFault"]
+        ),
+        Source::Instance(_) => poll_answer!(
+            rds.describe_db_snapshots()
                 .db_snapshot_identifier(snap)
                 .send()
-                .await
-            {
-                Ok(r) => Ok(r.db_snapshots().first().map(|s| {
-                    (
-                        s.status().unwrap_or("unknown").to_string(),
-                        s.percent_progress(),
-                        s.db_snapshot_arn().map(str::to_string),
-                        s.allocated_storage(),
-                        s.engine().map(str::to_string),
-                    )
-                })),
-                Err(e)
-                    if crate::aws::service_code(&e).is_some_and(|(c, _)| {
-                        c == "DBSnapshotNotFound" || c == "DBSnapshotNotFoundFault"
-                    }) =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(rds_error(&e, "DescribeDBSnapshots", snap)),
-            }
-        }
+                .await,
+            db_snapshots,
+            db_snapshot_arn,
+            "DescribeDBSnapshots",
+            snap,
+            ["DBSnapshotNotFound", "DBSnapshotNotFoundFault"]
+        ),
     }
 }
 
@@ -561,50 +555,50 @@ pub async fn list(rds: &Client, src: &Source) -> Result<Vec<SnapshotListItem>> {
                 .ok()
         })
     };
+    // Cluster and instance snapshots are different SDK types with the same accessors.
+    macro_rules! collect_ours {
+        ($pages:expr, $list:ident, $id:ident, $op:expr, $of:expr) => {
+            let mut pages = $pages;
+            while let Some(p) = pages.next().await {
+                let p = p.map_err(|e| rds_error(&e, $op, $of))?;
+                for s in p.$list().iter().filter(|s| ours(s.tag_list())) {
+                    items.push(SnapshotListItem {
+                        snapshot_id: s.$id().unwrap_or("").into(),
+                        status: s.status().unwrap_or("").into(),
+                        created: fmt(s.snapshot_create_time()),
+                        percent_progress: s.percent_progress(),
+                        allocated_storage_gib: s.allocated_storage(),
+                    });
+                }
+            }
+        };
+    }
     match src {
         Source::Cluster(c) => {
-            let mut pages = rds
-                .describe_db_cluster_snapshots()
-                .db_cluster_identifier(c)
-                .snapshot_type("manual")
-                .into_paginator()
-                .send();
-            while let Some(p) = pages.next().await {
-                let p = p.map_err(|e| rds_error(&e, "DescribeDBClusterSnapshots", c))?;
-                for s in p.db_cluster_snapshots() {
-                    if ours(s.tag_list()) {
-                        items.push(SnapshotListItem {
-                            snapshot_id: s.db_cluster_snapshot_identifier().unwrap_or("").into(),
-                            status: s.status().unwrap_or("").into(),
-                            created: fmt(s.snapshot_create_time()),
-                            percent_progress: s.percent_progress(),
-                            allocated_storage_gib: s.allocated_storage(),
-                        });
-                    }
-                }
-            }
+            collect_ours!(
+                rds.describe_db_cluster_snapshots()
+                    .db_cluster_identifier(c)
+                    .snapshot_type("manual")
+                    .into_paginator()
+                    .send(),
+                db_cluster_snapshots,
+                db_cluster_snapshot_identifier,
+                "DescribeDBClusterSnapshots",
+                c
+            );
         }
         Source::Instance(i) => {
-            let mut pages = rds
-                .describe_db_snapshots()
-                .db_instance_identifier(i)
-                .snapshot_type("manual")
-                .into_paginator()
-                .send();
-            while let Some(p) = pages.next().await {
-                let p = p.map_err(|e| rds_error(&e, "DescribeDBSnapshots", i))?;
-                for s in p.db_snapshots() {
-                    if ours(s.tag_list()) {
-                        items.push(SnapshotListItem {
-                            snapshot_id: s.db_snapshot_identifier().unwrap_or("").into(),
-                            status: s.status().unwrap_or("").into(),
-                            created: fmt(s.snapshot_create_time()),
-                            percent_progress: s.percent_progress(),
-                            allocated_storage_gib: s.allocated_storage(),
-                        });
-                    }
-                }
-            }
+            collect_ours!(
+                rds.describe_db_snapshots()
+                    .db_instance_identifier(i)
+                    .snapshot_type("manual")
+                    .into_paginator()
+                    .send(),
+                db_snapshots,
+                db_snapshot_identifier,
+                "DescribeDBSnapshots",
+                i
+            );
         }
     }
     items.sort_by(|a, b| {

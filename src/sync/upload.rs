@@ -65,6 +65,16 @@ pub enum UploadError {
     BadEtag(hex::FromHexError),
 }
 
+/// What S3 answered, as an `UploadError`.
+fn server<E>(
+    e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> UploadError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    UploadError::Server(crate::aws::describe(&e))
+}
+
 impl UploadError {
     /// S3 refused the request itself: every other upload would be refused the same way.
     pub fn denied(&self) -> bool {
@@ -124,10 +134,7 @@ pub async fn upload(
             .body(body)
             .content_length(size as i64)
             .content_md5(b64(&md5));
-        let resp = with_meta!(req, meta, ctype)
-            .send()
-            .await
-            .map_err(|e| UploadError::Server(crate::aws::describe(&e)))?;
+        let resp = with_meta!(req, meta, ctype).send().await.map_err(server)?;
         let verified = resp
             .e_tag()
             .is_some_and(|t| t.trim_matches('"').eq_ignore_ascii_case(&etag));
@@ -138,7 +145,7 @@ pub async fn upload(
     let created = with_meta!(create, meta, ctype)
         .send()
         .await
-        .map_err(|e| UploadError::Server(crate::aws::describe(&e)))?;
+        .map_err(server)?;
     let upload_id = created
         .upload_id()
         .ok_or(UploadError::NoUploadId)?
