@@ -26,7 +26,7 @@ pub enum Error {
     Usage { msg: String, hint: Option<String> },
     #[error(transparent)]
     Prefix(#[from] PrefixError),
-    /// The plan found cells it refuses to rewrite: exit 2, nothing written.
+    /// The rewrite found cells it refuses to rewrite: exit 2, nothing written.
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]

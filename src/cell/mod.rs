@@ -1,5 +1,5 @@
-//! Planning: turns one stored cell into a `Change` (or nothing), checking JSON integrity and the
-//! column's length limit. Pure: no SQL, no I/O.
+//! The cell-level rewrite engine: turns one stored cell into a `Change` (or nothing), checking
+//! JSON integrity and the column's length limit. Pure: no SQL, no I/O, no printing.
 
 pub mod json;
 
@@ -9,7 +9,7 @@ use crate::url::find::Find;
 use crate::url::{Form, FormCounts, UrlMap};
 use json::JsonProofError;
 
-/// One column the plan reads, with what the catalogue and the schema say of it.
+/// One column the reader reads, with what the catalogue and the schema say of it.
 #[derive(Debug, Clone)]
 pub struct ColumnMeta {
     pub name: String,
@@ -48,7 +48,7 @@ pub struct Change {
     pub first: Edit,
 }
 
-/// A cell the plan refuses to rewrite. Nothing is written while any exists, unless the run
+/// A cell the engine refuses to rewrite. Nothing is written while any exists, unless the run
 /// skips unsafe cells.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {

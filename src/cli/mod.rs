@@ -1,5 +1,5 @@
-//! Command-line flags (clap derive) and their conversion into validated requests. Nothing below
-//! this module sees clap types.
+//! Command-line flags (clap derive), and their flag groups as plain settings. `cmd/` turns
+//! them into checked requests; nothing below the command layer sees a clap type.
 
 pub mod docs;
 

@@ -1,5 +1,5 @@
-//! The database batch reader: which columns to read (catalogue ∩ live schema), and reading their rows in bounded
-//! batches by keyset pagination on the primary key, with a server-side pre-filter so only rows
+//! The database batch reader: which columns to read (catalogue ∩ live schema), and reading
+//! their rows in bounded batches by keyset pagination on the primary key, with a server-side pre-filter so only rows
 //! that can match leave the database. Read-only.
 
 use crate::cell::ColumnMeta;

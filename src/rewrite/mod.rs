@@ -1,5 +1,6 @@
-//! The rewrite command's engine: scan -> plan -> report (dry run) or apply + journal, one loop
-//! for both so the dry run's counts are what the real run does.
+//! The rewrite engine: read (`reader`) -> rewrite each cell (`cell`) -> preview (a `Report`)
+//! or apply (guarded writes) + journal in one transaction; one loop for both, so the preview's
+//! counts are what applying does. No printing, no prompting: `cmd::rewrite` asks in between.
 
 use crate::apply::{self, CellWrite, RowWrite};
 use crate::cell::{self, Change, ColumnMeta, Problem};

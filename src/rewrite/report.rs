@@ -56,7 +56,7 @@ pub struct Report {
     pub run_id: Option<String>,
     pub totals: Totals,
     pub columns: Vec<ColumnReport>,
-    /// Cells the plan refuses to rewrite (nothing is written while any exists).
+    /// Cells the engine refuses to rewrite (nothing is written while any exists).
     pub problems: Vec<Problem>,
     /// Text columns outside the catalogue that hold the old prefix.
     pub unknown_columns: Vec<UnknownColumn>,
