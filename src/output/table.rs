@@ -18,6 +18,13 @@ fn table(out: &Output, header: &[&str]) -> Table {
     t
 }
 
+/// A sample on one terminal line: line breaks and tabs inside it shown as `\n`, `\r`, `\t`.
+fn one_line(s: &str) -> String {
+    s.replace('\n', "\\n")
+        .replace('\r', "\\r")
+        .replace('\t', "\\t")
+}
+
 fn num(n: u64) -> Cell {
     Cell::new(n).set_alignment(CellAlignment::Right)
 }
@@ -48,7 +55,7 @@ pub fn print_rewrite(out: &Output, r: &Report) {
         t.add_row(row);
     }
     let mut total = vec![
-        Cell::new("total"),
+        Cell::new("total (rows counted once)"),
         Cell::new(""),
         num(r.totals.rows_changed),
         num(r.totals.occurrences),
@@ -62,8 +69,15 @@ pub fn print_rewrite(out: &Output, r: &Report) {
         out.println(&format!("\n{}.{}:", c.table, c.column));
         for s in &c.samples {
             out.println(&format!("  id {}", s.id));
-            out.println(&format!("    - {}", out.style(red.clone(), &s.before)));
-            out.println(&format!("    + {}", out.style(green.clone(), &s.after)));
+            let (before, after) = (one_line(&s.before), one_line(&s.after));
+            out.println(&format!("    - {}", out.style(red.clone(), &before)));
+            out.println(&format!("    + {}", out.style(green.clone(), &after)));
+        }
+        let more = c.rows_changed.saturating_sub(c.samples.len() as u64);
+        if more > 0 {
+            out.println(&format!(
+                "  ... and {more} more row(s) (--samples N shows more)"
+            ));
         }
     }
     if !r.problems.is_empty() {
@@ -483,5 +497,16 @@ pub fn print_verify(out: &Output, r: &crate::verify::VerifyReport) {
             };
             out.println(&format!("  {what}  {}", p.url));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_sample_stays_on_one_line() {
+        assert_eq!(
+            super::one_line("a.jpg 600w,\n\tb.jpg\r"),
+            "a.jpg 600w,\\n\\tb.jpg\\r"
+        );
     }
 }
