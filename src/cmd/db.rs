@@ -53,6 +53,17 @@ impl DbRequest {
         aws: Option<&aws::Settings>,
         out: &Output,
     ) -> Result<(Target, Option<Site>)> {
+        self.resolve_with_config(aws, out)
+            .await
+            .map(|(t, s, _)| (t, s))
+    }
+
+    /// `resolve`, also returning the Ghost config it read (read once).
+    pub async fn resolve_with_config(
+        &self,
+        aws: Option<&aws::Settings>,
+        out: &Output,
+    ) -> Result<(Target, Option<Site>, Option<GhostConfig>)> {
         let cfg = self.config()?;
         let target = match (&self.db, &cfg) {
             (Some(db), _) => Target::parse(db)?,
@@ -75,12 +86,12 @@ impl DbRequest {
         let site = match &self.site {
             Some(s) => Some(s.clone()),
             None => cfg
-                .and_then(|c| c.url)
-                .as_deref()
+                .as_ref()
+                .and_then(|c| c.url.as_deref())
                 .map(Site::parse)
                 .transpose()?,
         };
-        Ok((target, site))
+        Ok((target, site, cfg))
     }
 }
 

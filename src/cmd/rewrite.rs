@@ -154,8 +154,7 @@ fn maps(
 }
 
 pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
-    let (target, site) = req.db.resolve(None, out).await?;
-    let cfg = req.db.config()?;
+    let (target, site, cfg) = req.db.resolve_with_config(None, out).await?;
     let (map, absolute_map) = maps(&req, site.as_ref(), cfg.as_ref())?;
     let mut rw = Rewrite::open(RewriteRequest {
         target,
