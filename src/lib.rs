@@ -18,10 +18,12 @@ pub mod outcome;
 pub mod output;
 pub mod progress;
 pub mod reader;
+pub mod refs;
 pub mod rewrite;
 pub mod snapshot;
 pub mod sync;
 pub mod url;
+pub mod variants;
 pub mod verify;
 
 /// The version of every JSON document the commands print (`"schema": 1`).

@@ -77,6 +77,9 @@ impl Outcome {
             Outcome::SnapshotWaitStopped { .. } => exit::INTERRUPTED,
             Outcome::Sync(r) if r.interrupted => exit::INTERRUPTED,
             Outcome::Sync(r) if !r.failures.is_empty() => exit::FAILED,
+            Outcome::Sync(r) if r.variants.as_ref().is_some_and(|v| !v.failed.is_empty()) => {
+                exit::FAILED
+            }
             Outcome::Sync(r) if !r.warnings.is_empty() => exit::WARNINGS,
             Outcome::Verify(r) if !(r.missing.is_empty() && r.http_problems.is_empty()) => {
                 exit::FOUND

@@ -254,9 +254,23 @@ pub struct SyncImagesArgs {
     /// Ghost's content directory (default: paths.contentPath from --ghost-config, else ./content).
     #[arg(long, value_name = "PATH")]
     pub content_dir: Option<PathBuf>,
-    /// Ghost's config.production.json, to find the content directory.
-    #[arg(long, value_name = "PATH")]
-    pub ghost_config: Option<PathBuf>,
+    /// The database (--ghost-config also finds the content directory and records the sync in
+    /// the journal; --variants reads which images the content references).
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Also make the responsive variants (images/size/...) that stored URLs name or the active
+    /// theme declares for referenced images, and upload those the bucket lacks. Needs the
+    /// database (--ghost-config, or --db with --site-url).
+    #[arg(long)]
+    pub variants: bool,
+    /// With --variants: ask this running Ghost for each missing variant instead of resizing
+    /// locally, e.g. http://127.0.0.1:2368 (Ghost makes exactly what it would serve).
+    #[arg(long, value_name = "URL", requires = "variants")]
+    pub variants_from: Option<String>,
+    /// With --variants: also count references already rewritten to this CDN base, as verify
+    /// --cdn-url takes it, e.g. https://cdn.example.com/content/.
+    #[arg(long, value_name = "URL", requires = "variants")]
+    pub cdn_url: Option<String>,
     /// Which directories of the content directory to sync.
     #[arg(long, value_delimiter = ',', default_value = "images,media,files")]
     pub dirs: Vec<String>,

@@ -25,3 +25,18 @@ pub async fn open(target: &Target, timeout: Duration) -> Result<(Conn, BTreeMap<
     }
     Ok((conn, tables))
 }
+
+/// The active theme's folder name (`settings.active_theme`); None when unset.
+pub async fn active_theme(conn: &mut Conn) -> Result<Option<String>> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = 'active_theme'",
+        conn.q("value"),
+        conn.q("settings"),
+        conn.q("key")
+    );
+    let rows = conn.rows(&sql, &[]).await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next().flatten()))
+}

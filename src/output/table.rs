@@ -320,6 +320,9 @@ pub fn print_sync(out: &Output, r: &crate::sync::report::SyncReport) {
     for f in &r.failures {
         out.error(&format!("{}: {}", f.path, f.reason), None);
     }
+    if let Some(v) = &r.variants {
+        print_variants(out, v, r.dry_run);
+    }
     out.notice(&format!(
         "{} hashed, {} verified by ETag, {:.1} s",
         t.hashed,
@@ -458,7 +461,7 @@ pub fn print_verify(out: &Output, r: &crate::verify::VerifyReport) {
                     "no local file: the image is gone (restore it or edit the post)"
                 }
                 MissingClass::SizeVariant => {
-                    "size variant Ghost makes on request: sync content/images/size/ or resize behind the CDN"
+                    "size variant Ghost makes on request: sync-images --variants makes and uploads it"
                 }
             };
             let refs: Vec<String> = m
@@ -497,6 +500,78 @@ pub fn print_verify(out: &Output, r: &crate::verify::VerifyReport) {
             };
             out.println(&format!("  {what}  {}", p.url));
         }
+    }
+}
+
+/// The `--variants` part of the sync summary.
+fn print_variants(out: &Output, v: &crate::variants::run::VariantReport, dry_run: bool) {
+    use crate::variants::run::How;
+    let theme = match (&v.theme, v.theme_sizes.is_empty()) {
+        (Some(t), false) => format!("theme {t}: {}", v.theme_sizes.join(", ")),
+        (Some(t), true) => format!("theme {t}: no sizes read"),
+        (None, _) => "no active theme".into(),
+    };
+    out.println(&format!("\nResponsive variants ({}; {theme}):", v.source));
+    let count = |h: How| v.made.iter().filter(|m| m.how == Some(h)).count() as u64;
+    let mut tb = table(out, &["variants", "count"]);
+    tb.add_row(vec![
+        Cell::new("wanted: named by stored URLs"),
+        num(v.referenced),
+    ]);
+    tb.add_row(vec![
+        Cell::new("wanted: theme sizes of referenced images"),
+        num(v.from_theme),
+    ]);
+    tb.add_row(vec![Cell::new("already in the bucket"), num(v.in_bucket)]);
+    if dry_run {
+        tb.add_row(vec![
+            Cell::new("in Ghost's local size/ files (the sync uploads them)"),
+            num(v.synced_from_local),
+        ]);
+        tb.add_row(vec![
+            Cell::new("to make and upload"),
+            num(v.made.len() as u64),
+        ]);
+    } else {
+        tb.add_row(vec![
+            Cell::new("uploaded from Ghost's local size/ files"),
+            num(count(How::LocalFile)),
+        ]);
+        tb.add_row(vec![Cell::new("resized here"), num(count(How::Resized))]);
+        tb.add_row(vec![
+            Cell::new("the original's bytes (Ghost serves the original)"),
+            num(count(How::Original)),
+        ]);
+        tb.add_row(vec![
+            Cell::new("made by the running Ghost"),
+            num(count(How::Ghost)),
+        ]);
+    }
+    tb.add_row(vec![
+        Cell::new("could not be made"),
+        num(v.failed.len() as u64),
+    ]);
+    out.println(&tb.to_string());
+    if dry_run {
+        for m in v.made.iter().take(MAX_LINES) {
+            out.println(&format!(
+                "would make: {} ({})",
+                m.key,
+                m.note.as_deref().unwrap_or("")
+            ));
+        }
+        if v.made.len() > MAX_LINES {
+            out.println(&format!(
+                "... and {} more (--json lists all)",
+                v.made.len() - MAX_LINES
+            ));
+        }
+    }
+    for w in &v.warnings {
+        out.warn(&format!("{}: {}", w.path, w.reason));
+    }
+    for f in &v.failed {
+        out.error(&format!("variant {}: {}", f.path, f.reason), None);
     }
 }
 

@@ -201,6 +201,7 @@ pub async fn run(
         deletes,
         failures,
         warnings: w.warnings,
+        variants: None,
         elapsed_ms: 0,
     };
     if req.dry_run {

@@ -73,5 +73,8 @@ pub struct SyncReport {
     pub deletes: Vec<String>,
     pub failures: Vec<Skipped>,
     pub warnings: Vec<Skipped>,
+    /// `--variants`: the responsive variants made and uploaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variants: Option<crate::variants::run::VariantReport>,
     pub elapsed_ms: u64,
 }

@@ -185,6 +185,34 @@ pub async fn upload(
     }
 }
 
+/// Uploads bytes made in memory (a generated variant) as `key` with the given content type: a
+/// format variant keeps the original's extension (`.jpg`) although its bytes are WebP.
+pub async fn upload_bytes(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    bytes: Vec<u8>,
+    ctype: &str,
+    meta: &Meta,
+) -> Result<Uploaded, UploadError> {
+    let mut md5: [u8; 16] = Md5::digest(&bytes).into();
+    let etag = hex::encode(md5);
+    corrupt_for_test(&mut md5);
+    let len = bytes.len() as i64;
+    let req = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+        .content_length(len)
+        .content_md5(b64(&md5));
+    let resp = with_meta!(req, meta, ctype).send().await.map_err(server)?;
+    let verified = resp
+        .e_tag()
+        .is_some_and(|t| t.trim_matches('"').eq_ignore_ascii_case(&etag));
+    Ok(Uploaded { etag, verified })
+}
+
 async fn abort(s3: &Client, bucket: &str, key: &str, upload_id: &str) {
     let _ = s3
         .abort_multipart_upload()

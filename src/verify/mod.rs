@@ -5,12 +5,13 @@
 
 pub mod http;
 
-use crate::bucket::{self, BucketLayout, CdnBase};
+use crate::bucket::{self, BucketLayout};
 use crate::db::Conn;
 use crate::db::schema::Table;
-use crate::error::{Error, Result};
-use crate::inventory::{self, Place, PostRef, SiteMatchers};
-use crate::url::{Finder, MatchOptions, Prefix, Site};
+use crate::error::Result;
+use crate::inventory::{self, Place, PostRef};
+use crate::refs::{self, Cdn};
+use crate::url::Site;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -78,13 +79,6 @@ pub struct VerifyRequest {
     pub concurrency: usize,
 }
 
-/// One reference: bucket key, public URL, place.
-struct Ref {
-    key: String,
-    url: Option<String>,
-    place: Place,
-}
-
 /// Collects the references and checks them against the bucket listing.
 pub async fn run(
     conn: &mut Conn,
@@ -95,80 +89,19 @@ pub async fn run(
     s3: &aws_sdk_s3::Client,
 ) -> Result<VerifyReport> {
     let started = std::time::Instant::now();
-    let mut refs: Vec<Ref> = Vec::new();
-    let matched;
-    match &req.cdn_url {
+    let (refs, matched) = match &req.cdn_url {
         Some(cdn) => {
-            let from = Prefix::parse("--cdn-url", cdn, None)?;
-            let Prefix::Absolute { path, .. } = &from else {
-                return Err(Error::usage(
-                    format!("--cdn-url {cdn:?} must be an absolute URL"),
-                    "give the CDN prefix, e.g. --cdn-url https://cdn.example.com/content/",
-                ));
-            };
-            let path = path.clone();
-            let map = Finder::new(from, site, &MatchOptions::default());
-            matched = cdn.clone();
-            let cdn_base = CdnBase::new(cdn, &path);
-            inventory::each_cell(conn, tables, false, |t, id, meta, text, _| {
-                let col = meta.name.as_str();
-                for hit in crate::cell::cell_hits(&map, meta.kind, text) {
-                    let Some(key) = req.layout.key_of_cdn_tail(&hit.tail) else {
-                        continue;
-                    };
-                    refs.push(Ref {
-                        key,
-                        url: Some(cdn_base.url(&hit.tail)),
-                        place: Place {
-                            table: t.table.clone(),
-                            id: id.to_string(),
-                            column: col.to_string(),
-                        },
-                    });
-                }
-            })
-            .await?;
+            let cdn = Cdn::parse(cdn, site)?;
+            (
+                refs::cdn_refs(conn, tables, &req.layout, &cdn).await?,
+                cdn.url,
+            )
         }
-        None => {
-            let m = SiteMatchers::new(site);
-            let own_host = site.map(Site::host_port);
-            matched = match site {
-                Some(s) => format!(
-                    "{}/content/(images|media|files)/ in every stored form",
-                    s.url.trim_end_matches('/')
-                ),
-                None => "__GHOST_URL__/content/(images|media|files)/".into(),
-            };
-            inventory::each_cell(conn, tables, false, |t, id, meta, text, _| {
-                let col = meta.name.as_str();
-                for f in inventory::find_all(&m, meta.kind, text) {
-                    let own = f.root != "other"
-                        && (own_host.as_deref() == Some(f.host.as_str())
-                            || f.host == crate::url::GHOST_URL
-                            || f.host == "(relative)");
-                    if !own {
-                        continue;
-                    }
-                    let Some(key) = req
-                        .layout
-                        .key_of_site_path(&format!("{}{}", f.root, f.rest))
-                    else {
-                        continue;
-                    };
-                    refs.push(Ref {
-                        key,
-                        url: f.url.clone(),
-                        place: Place {
-                            table: t.table.clone(),
-                            id: id.to_string(),
-                            column: col.to_string(),
-                        },
-                    });
-                }
-            })
-            .await?;
-        }
-    }
+        None => (
+            refs::site_refs(conn, tables, &req.layout, site).await?,
+            refs::site_matched(site),
+        ),
+    };
     let keys: BTreeSet<String> = refs.iter().map(|r| r.key.clone()).collect();
     // One listing of the prefix (no HEAD per object).
     let layout = &req.layout;

@@ -16,4 +16,5 @@ mod sync;
 mod tls;
 mod tlsdb;
 mod tools;
+mod variants;
 mod verify;

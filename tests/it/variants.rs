@@ -1,0 +1,283 @@
+//! `sync-images --variants`: the responsive variants every srcset names (and the theme's sizes
+//! of referenced images) end up in the bucket, so that after a full migration `verify` finds
+//! nothing missing, on the bucket listing and over HTTP.
+
+use crate::common::{SITE, json, run, sqlite_copy};
+use crate::s3server::{Kind, get_object, header, keys};
+use crate::sync::{Ctx, content};
+use std::path::Path;
+
+/// Casper 5.x's `config.image_sizes` (the fixture's active theme is casper; the content
+/// archive has no themes folder, so the test puts the package.json Ghost would read).
+const CASPER: &str = r#"{"name": "casper", "version": "5.8.0", "config": {"posts_per_page": 25,
+  "image_sizes": {"xxs": {"width": 30}, "xs": {"width": 100}, "s": {"width": 300},
+  "m": {"width": 600}, "l": {"width": 1000}, "xl": {"width": 2000}}}}"#;
+
+fn add_theme(root: &Path) {
+    std::fs::create_dir_all(root.join("themes/casper")).unwrap();
+    std::fs::write(root.join("themes/casper/package.json"), CASPER).unwrap();
+}
+
+fn variants(j: &serde_json::Value) -> &serde_json::Value {
+    &j["variants"]
+}
+
+fn made_keys(j: &serde_json::Value) -> Vec<String> {
+    variants(j)["made"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The decoded size of an object.
+fn dims(ctx: &Ctx, key: &str) -> (u32, u32, String) {
+    let (status, headers, body) = get_object(&ctx.s, &ctx.bucket, key);
+    assert_eq!(status, 200, "{key}");
+    let img = image::load_from_memory(&body).unwrap_or_else(|e| panic!("{key}: {e}"));
+    (
+        img.width(),
+        img.height(),
+        header(&headers, "content-type").unwrap_or("").to_string(),
+    )
+}
+
+/// A loopback "CDN" in front of the bucket: `/content/...` answers what GetObject on the key
+/// `content/...` answers (200 or 404), as CloudFront with an origin access control would.
+fn cdn_server(ctx: &Ctx) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let (s, bucket) = (ctx.s.clone(), ctx.bucket.clone());
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(c) = c else { continue };
+            let (s, bucket) = (s.clone(), bucket.clone());
+            std::thread::spawn(move || {
+                let mut w = c.try_clone().unwrap();
+                let mut r = BufReader::new(c);
+                loop {
+                    let mut first = String::new();
+                    if r.read_line(&mut first).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut l = String::new();
+                        if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                            break;
+                        }
+                    }
+                    let path = first.split_whitespace().nth(1).unwrap_or("/");
+                    let key = path.trim_start_matches('/').replace("%20", " ");
+                    let (status, _, _) = get_object(&s, &bucket, &key);
+                    let st = if status == 200 {
+                        "200 OK"
+                    } else {
+                        "404 Not Found"
+                    };
+                    let head = format!("HTTP/1.1 {st}\r\nContent-Length: 0\r\n\r\n");
+                    if w.write_all(head.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/content/")
+}
+
+/// `over_http`: a loopback server in front of the bucket stands in for the CDN, and verify
+/// also asks every URL over HTTP.
+fn full_migration(kind: Kind, over_http: bool) {
+    let ctx = Ctx::new(kind);
+    let cdn = over_http.then(|| cdn_server(&ctx));
+    let (_c, root) = content();
+    add_theme(&root);
+    let (_d, db) = sqlite_copy();
+    let db_args = ["--variants", "--db", &db, "--site-url", SITE];
+
+    // The dry run names what it would make, and uploads nothing.
+    let o = ctx.sync(&root, &[&db_args[..], &["--dry-run"]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    let j = json(&o);
+    let would = made_keys(&j);
+    assert!(would.len() > 50, "{would:?}");
+    assert!(keys(&ctx.s, &ctx.bucket).is_empty());
+
+    let o = ctx.sync(&root, &db_args);
+    assert_eq!(o.status.code(), Some(0));
+    let j = json(&o);
+    let v = variants(&j);
+    assert_eq!(v["failed"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(v["theme"], "casper");
+    assert_eq!(
+        v["theme_sizes"],
+        serde_json::json!(["w30", "w100", "w300", "w600", "w1000", "w2000"])
+    );
+    // Every srcset entry Ghost never generated is now made: header-bg.jpg's w600 has no local
+    // file in the fixture.
+    let made = made_keys(&j);
+    assert_eq!(made, would, "the dry run named exactly what was made");
+    let key = "content/images/size/w600/2026/11/header-bg.jpg";
+    assert!(made.contains(&key.to_string()), "{made:?}");
+    let (ow, oh) = image::image_dimensions(root.join("images/2026/11/header-bg.jpg")).unwrap();
+    let (w, h, ctype) = dims(&ctx, key);
+    assert_eq!(ctype, "image/jpeg");
+    if ow > 600 {
+        assert_eq!(w, 600);
+        let want = (oh as f64 * 600.0 / ow as f64).round() as u32;
+        assert_eq!(h, want, "aspect kept: {ow}x{oh} -> {w}x{h}");
+    } else {
+        assert_eq!((w, h), (ow, oh), "never enlarged");
+    }
+    // A theme size of a referenced image (the site cover), though no stored URL names it.
+    let theme_key = "content/images/size/w300/2026/11/site-cover.jpg";
+    assert!(made.contains(&theme_key.to_string()));
+    let (w, _, _) = dims(&ctx, theme_key);
+    assert!(w <= 300, "{w}");
+    let by_key: std::collections::BTreeMap<String, &serde_json::Value> = v["made"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["key"].as_str().unwrap().to_string(), m))
+        .collect();
+    assert_eq!(by_key[theme_key]["why"], "theme-size");
+    assert_eq!(by_key[key]["why"], "referenced");
+    // The unoptimised original is the source when Ghost kept one.
+    let from_o = by_key
+        .values()
+        .filter(|m| m["note"].as_str().is_some_and(|n| n.contains("_o.")))
+        .count();
+    assert!(from_o > 0, "{v}");
+
+    // Verify: the site's own forms, then after the rewrite the CDN's: nothing missing.
+    let mut c = ctx.cmd();
+    c.args(["verify", "--json", "--db", &db, "--bucket", &ctx.bucket])
+        .args(["--site-url", SITE]);
+    let o = crate::sync::show(c);
+    let j = json(&o);
+    assert_eq!(j["missing"], serde_json::json!([]), "{j}");
+    assert_eq!(o.status.code(), Some(0));
+
+    let cdn_url = cdn.unwrap_or_else(|| "https://cdn.example.com/content/".into());
+    let to = format!("{cdn_url}images/");
+    let o = run(&[
+        "rewrite",
+        "--db",
+        &db,
+        "--site-url",
+        SITE,
+        "--from",
+        "http://127.0.0.1:2368/content/images/",
+        "--to",
+        &to,
+        "--yes",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", crate::common::stderr(&o));
+    let mut c = ctx.cmd();
+    c.args(["verify", "--json", "--db", &db, "--bucket", &ctx.bucket])
+        .args(["--cdn-url", &cdn_url]);
+    if over_http {
+        c.arg("--http");
+    }
+    let o = crate::sync::show(c);
+    let j = json(&o);
+    assert_eq!(j["missing"], serde_json::json!([]), "{j}");
+    assert_eq!(j["missing_size_variants"], 0);
+    assert_eq!(j["http_problems"], serde_json::json!([]), "{j}");
+    assert_eq!(o.status.code(), Some(0));
+
+    // Run again after the rewrite (references now on the CDN): nothing left to make.
+    let o = ctx.sync(&root, &[&db_args[..], &["--cdn-url", &cdn_url]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    let j = json(&o);
+    assert_eq!(variants(&j)["made"], serde_json::json!([]));
+    assert!(variants(&j)["in_bucket"].as_u64().unwrap() >= made.len() as u64);
+}
+
+#[test]
+fn a_full_migration_with_variants_verifies_clean_on_moto_over_http() {
+    full_migration(Kind::Moto, true);
+}
+
+#[test]
+fn a_full_migration_with_variants_verifies_clean_on_seaweedfs() {
+    full_migration(Kind::Seaweed, false);
+}
+
+#[test]
+fn a_corrupt_original_is_named_and_the_rest_goes_on() {
+    let ctx = Ctx::new(Kind::Moto);
+    let (_c, root) = content();
+    let (_d, db) = sqlite_copy();
+    for f in ["header-bg.jpg", "header-bg_o.jpg"] {
+        let p = root.join("images/2026/11").join(f);
+        if p.exists() {
+            std::fs::write(&p, b"\xff\xd8 this is not a JPEG any more").unwrap();
+        }
+    }
+    let o = ctx.sync(&root, &["--variants", "--db", &db, "--site-url", SITE]);
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "a variant that cannot be made fails the run"
+    );
+    let j = json(&o);
+    let v = variants(&j);
+    let failed: Vec<&str> = v["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        failed.iter().all(|p| p.ends_with("2026/11/header-bg.jpg")),
+        "{failed:?}"
+    );
+    assert!(failed.contains(&"images/size/w600/2026/11/header-bg.jpg"));
+    assert!(
+        v["failed"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot decode"),
+        "{v}"
+    );
+    // The theme's sizes are unknown here (no themes folder): said, not silently skipped.
+    assert!(
+        v["warnings"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("image sizes are unknown")
+    );
+    // Everything else was made.
+    let made = made_keys(&j);
+    assert!(made.contains(&"content/images/size/w600/2026/11/page-feature.jpg".to_string()));
+    let ks = keys(&ctx.s, &ctx.bucket);
+    assert!(
+        !ks.iter()
+            .any(|k| k == "content/images/size/w600/2026/11/header-bg.jpg")
+    );
+}
+
+#[test]
+fn variants_need_the_database() {
+    let ctx = Ctx::new(Kind::Moto);
+    let (_c, root) = content();
+    let o = ctx.sync(&root, &["--variants"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(crate::common::stderr(&o).contains("--variants needs the database"));
+    assert!(keys(&ctx.s, &ctx.bucket).is_empty(), "nothing uploaded");
+    let o = ctx.sync(
+        &root,
+        &[
+            "--variants",
+            "--db",
+            "x.db",
+            "--variants-from",
+            "ftp://ghost",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(crate::common::stderr(&o).contains("is not a Ghost origin URL"));
+}
