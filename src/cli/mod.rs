@@ -380,4 +380,8 @@ pub struct VerifyArgs {
     /// HEAD requests in flight at once with --http.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
+    /// Also list bucket objects (and, with --content-dir, local files) that nothing in the
+    /// database references; read-only, never deletes.
+    #[arg(long)]
+    pub orphans: bool,
 }

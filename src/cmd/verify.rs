@@ -29,6 +29,7 @@ impl Request {
                 content_dir: a.content_dir,
                 http: a.http,
                 concurrency: a.concurrency as usize,
+                orphans: a.orphans,
             },
         })
     }

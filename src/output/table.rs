@@ -501,6 +501,24 @@ pub fn print_verify(out: &Output, r: &crate::verify::VerifyReport) {
             out.println(&format!("  {what}  {}", p.url));
         }
     }
+    if let Some(o) = &r.orphans {
+        out.println(&format!(
+            "orphans (nothing references them; read-only, nothing deleted): {} objects ({}) in the bucket, {} local files ({})",
+            o.bucket.len(),
+            human_bytes(o.bucket_bytes),
+            o.local.len(),
+            human_bytes(o.local_bytes)
+        ));
+        for k in o.bucket.iter().take(MAX_LINES) {
+            out.println(&format!("  orphan object: {k}"));
+        }
+        for k in o.local.iter().take(MAX_LINES) {
+            out.println(&format!("  orphan file: {k}"));
+        }
+        if o.bucket.len() > MAX_LINES || o.local.len() > MAX_LINES {
+            out.println("  ... more in --json");
+        }
+    }
 }
 
 /// The `--variants` part of the sync summary.

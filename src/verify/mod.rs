@@ -4,6 +4,7 @@
 //! exists locally. `--http` also asks the public URLs (HEAD, bounded concurrency).
 
 pub mod http;
+pub mod orphans;
 
 use crate::bucket::{self, BucketLayout};
 use crate::db::Conn;
@@ -66,6 +67,9 @@ pub struct VerifyReport {
     pub missing_size_variants: u64,
     pub http_checked: u64,
     pub http_problems: Vec<HttpProblem>,
+    /// `--orphans`: what nothing references.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orphans: Option<orphans::Orphans>,
     pub elapsed_ms: u64,
 }
 
@@ -77,6 +81,8 @@ pub struct VerifyRequest {
     pub content_dir: Option<PathBuf>,
     pub http: bool,
     pub concurrency: usize,
+    /// Also list the objects and local files nothing references.
+    pub orphans: bool,
 }
 
 /// Collects the references and checks them against the bucket listing.
@@ -166,8 +172,50 @@ pub async fn run(
         missing_size_variants: variants,
         http_checked: 0,
         http_problems: Vec::new(),
+        orphans: None,
         elapsed_ms: 0,
     };
+    if req.orphans {
+        // Both spellings count as use: the site's own forms and, with --cdn-url, the CDN's.
+        let mut all: Vec<String> = refs.iter().map(|r| r.key.clone()).collect();
+        if req.cdn_url.is_some() {
+            let site_refs = refs::site_refs(conn, tables, layout, site).await?;
+            all.extend(site_refs.into_iter().map(|r| r.key));
+        }
+        let referenced: BTreeSet<String> = all
+            .iter()
+            .filter_map(|k| layout.rel(k).map(str::to_string))
+            .collect();
+        let in_roots = |rel: &str| {
+            bucket::ROOTS
+                .iter()
+                .any(|r| rel.strip_prefix(r).is_some_and(|t| t.starts_with('/')))
+        };
+        let objects = listing.iter().filter_map(|(k, r)| {
+            layout
+                .rel(k)
+                .filter(|rel| in_roots(rel) && !k.ends_with('/'))
+                .map(|rel| (rel, r.size))
+        });
+        let (bucket_list, bucket_bytes) = orphans::unused(objects, &referenced);
+        let mut o = orphans::Orphans {
+            bucket: bucket_list
+                .into_iter()
+                .map(|rel| layout.key(&rel))
+                .collect(),
+            bucket_bytes,
+            ..Default::default()
+        };
+        if let Some(dir) = &req.content_dir {
+            let dirs: Vec<String> = bucket::ROOTS.iter().map(|r| r.to_string()).collect();
+            let w = crate::sync::walk::walk(dir, &dirs);
+            let files = w.files.iter().map(|f| (f.rel.as_str(), f.size));
+            let (local, local_bytes) = orphans::unused(files, &referenced);
+            o.local = local;
+            o.local_bytes = local_bytes;
+        }
+        report.orphans = Some(o);
+    }
     if req.http {
         let urls: BTreeSet<String> = refs.iter().filter_map(|r| r.url.clone()).collect();
         report.http_checked = urls.len() as u64;

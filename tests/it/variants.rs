@@ -281,3 +281,82 @@ fn variants_need_the_database() {
     assert_eq!(o.status.code(), Some(2));
     assert!(crate::common::stderr(&o).contains("is not a Ghost origin URL"));
 }
+
+#[test]
+fn orphans_are_named_and_nothing_is_deleted() {
+    let ctx = Ctx::new(Kind::Moto);
+    let (_c, root) = content();
+    let (_d, db) = sqlite_copy();
+    // A file nothing references, with its _o original and a size variant of it.
+    let dir = root.join("images/2026/11");
+    std::fs::write(dir.join("never-used.jpg"), b"x").unwrap();
+    std::fs::write(dir.join("never-used_o.jpg"), b"xx").unwrap();
+    std::fs::create_dir_all(root.join("images/size/w600/2026/11")).unwrap();
+    std::fs::write(root.join("images/size/w600/2026/11/never-used.jpg"), b"xxx").unwrap();
+    assert_eq!(ctx.sync(&root, &[]).status.code(), Some(0));
+    let before = keys(&ctx.s, &ctx.bucket);
+
+    let mut c = ctx.cmd();
+    c.args([
+        "verify",
+        "--json",
+        "--orphans",
+        "--db",
+        &db,
+        "--bucket",
+        &ctx.bucket,
+    ])
+    .args(["--site-url", SITE, "--content-dir", root.to_str().unwrap()]);
+    let o = crate::sync::show(c);
+    let j = json(&o);
+    let list = |k: &str| -> Vec<String> {
+        j["orphans"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    let ours = [
+        "images/2026/11/never-used.jpg",
+        "images/2026/11/never-used_o.jpg",
+        "images/size/w600/2026/11/never-used.jpg",
+    ];
+    let local = list("local");
+    for p in ours {
+        assert!(local.contains(&p.to_string()), "{p}: {local:?}");
+        assert!(list("bucket").contains(&format!("content/{p}")), "{p}");
+    }
+    // Used images' _o originals and size variants are not orphans.
+    for used in [
+        "images/2026/11/body-photo_o.jpg",
+        "images/size/w300/2026/11/body-photo.jpg",
+        "images/2026/11/site-icon.png",
+        "images/2026/11/site-icon_o.png",
+    ] {
+        assert!(root.join(used).exists(), "{used}");
+        assert!(!local.contains(&used.to_string()), "{used}");
+    }
+    // The fixture's own unused uploads (uploaded through the Admin API, named by no column).
+    let mut expect: Vec<String> = ["collection", "email-design-header", "welcome-email"]
+        .iter()
+        .flat_map(|n| {
+            [
+                format!("images/2026/11/{n}.jpg"),
+                format!("images/2026/11/{n}_o.jpg"),
+            ]
+        })
+        .chain(ours.iter().map(|p| p.to_string()))
+        .collect();
+    expect.sort();
+    assert_eq!(local, expect);
+    assert!(j["orphans"]["local_bytes"].as_u64().unwrap() >= 6);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the fixture's unmade size variants are missing"
+    );
+    // Read-only.
+    assert_eq!(keys(&ctx.s, &ctx.bucket), before);
+    assert!(dir.join("never-used.jpg").exists());
+}
