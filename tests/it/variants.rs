@@ -360,3 +360,127 @@ fn orphans_are_named_and_nothing_is_deleted() {
     assert_eq!(keys(&ctx.s, &ctx.bucket), before);
     assert!(dir.join("never-used.jpg").exists());
 }
+
+/// A loopback server answering like Ghost's `handle-image-sizes`: the configured sizes are
+/// served (here as marker bytes), another size is redirected to the original.
+fn ghost_like_server() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(c) = c else { continue };
+            std::thread::spawn(move || {
+                let mut w = c.try_clone().unwrap();
+                let mut r = BufReader::new(c);
+                loop {
+                    let mut first = String::new();
+                    if r.read_line(&mut first).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut l = String::new();
+                        if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                            break;
+                        }
+                    }
+                    let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let resp = if let Some(rest) = path.strip_prefix("/content/images/size/w123/") {
+                        format!(
+                            "HTTP/1.1 302 Found\r\nLocation: /content/images/{rest}\r\nContent-Length: 0\r\n\r\n"
+                        )
+                    } else if path.starts_with("/content/images/size/") {
+                        let body = format!("GHOST:{path}");
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    } else {
+                        let body = format!("ORIG:{path}");
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg; charset=binary\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                    };
+                    if w.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn variants_from_a_running_ghost_store_what_it_answers() {
+    let ctx = Ctx::new(Kind::Moto);
+    let (_c, root) = content();
+    let (_d, db) = sqlite_copy();
+    crate::common::exec(
+        &db,
+        "UPDATE posts SET html = html || '<img src=\"/content/images/size/w123/2026/11/header-bg.jpg\">' WHERE id = (SELECT id FROM posts WHERE html IS NOT NULL ORDER BY id LIMIT 1)",
+    );
+    let ghost = ghost_like_server();
+    let o = ctx.sync(
+        &root,
+        &[
+            "--variants",
+            "--variants-from",
+            &ghost,
+            "--db",
+            &db,
+            "--site-url",
+            SITE,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let j = json(&o);
+    let v = variants(&j);
+    assert_eq!(v["source"], format!("ghost at {ghost}"));
+    let key = "content/images/size/w600/2026/11/header-bg.jpg";
+    let (status, headers, body) = get_object(&ctx.s, &ctx.bucket, key);
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        b"GHOST:/content/images/size/w600/2026/11/header-bg.jpg"
+    );
+    assert_eq!(header(&headers, "content-type"), Some("image/jpeg"));
+    // Ghost redirects a size it does not know to the original: those bytes are stored.
+    let key = "content/images/size/w123/2026/11/header-bg.jpg";
+    let (_, _, body) = get_object(&ctx.s, &ctx.bucket, key);
+    assert_eq!(body, b"ORIG:/content/images/2026/11/header-bg.jpg");
+    let m = v["made"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == key)
+        .unwrap();
+    assert_eq!(m["how"], "original");
+
+    // A Ghost that does not answer: each variant is named, the run fails (exit 4).
+    let (_d2, db2) = sqlite_copy();
+    let ctx2 = Ctx::new(Kind::Moto);
+    let o = ctx2.sync(
+        &root,
+        &[
+            "--variants",
+            "--variants-from",
+            "http://127.0.0.1:9",
+            "--db",
+            &db2,
+            "--site-url",
+            SITE,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(4));
+    let j = json(&o);
+    let failed = variants(&j)["failed"].as_array().unwrap();
+    assert!(!failed.is_empty());
+    assert!(
+        failed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("GET http://127.0.0.1:9/content/images/size/")
+    );
+}
