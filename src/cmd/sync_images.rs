@@ -231,6 +231,14 @@ async fn wanted_variants(
         .iter()
         .filter_map(|r| s.layout.rel(&r.key).map(str::to_string))
         .collect();
-    let wanted = var::wanted(rels.iter().map(String::as_str), &sizes);
+    // The site icon: Ghost's head links its w256h256 variant.
+    let icon_row = crate::ghost::setting_id(&mut conn, "icon").await?;
+    let internal: Vec<(String, &str)> = refs
+        .iter()
+        .filter(|r| r.place.table == "settings" && Some(&r.place.id) == icon_row.as_ref())
+        .filter_map(|r| s.layout.rel(&r.key))
+        .map(|rel| (rel.to_string(), var::ICON_SIZE))
+        .collect();
+    let wanted = var::wanted(rels.iter().map(String::as_str), &sizes, &internal);
     Ok((wanted, sizes, theme, warnings))
 }

@@ -40,3 +40,18 @@ pub async fn active_theme(conn: &mut Conn) -> Result<Option<String>> {
         .next()
         .and_then(|r| r.into_iter().next().flatten()))
 }
+
+/// The id of the settings row `key` (settings are rows keyed by `key`); None when absent.
+pub async fn setting_id(conn: &mut Conn, key: &str) -> Result<Option<String>> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} = ?",
+        conn.q("id"),
+        conn.q("settings"),
+        conn.q("key")
+    );
+    let rows = conn.rows(&sql, &[crate::db::P::S(key)]).await?;
+    Ok(rows
+        .into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next().flatten()))
+}

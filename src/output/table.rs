@@ -540,6 +540,10 @@ fn print_variants(out: &Output, v: &crate::variants::run::VariantReport, dry_run
         Cell::new("wanted: theme sizes of referenced images"),
         num(v.from_theme),
     ]);
+    tb.add_row(vec![
+        Cell::new("wanted: the site icon's w256h256 (Ghost's favicon link)"),
+        num(v.internal),
+    ]);
     tb.add_row(vec![Cell::new("already in the bucket"), num(v.in_bucket)]);
     if dry_run {
         tb.add_row(vec![

@@ -214,6 +214,8 @@ pub enum Why {
     Referenced,
     /// The active theme declares the size and the content references the image.
     ThemeSize,
+    /// Ghost's own templates ask for it: the site icon at `w256h256` (the favicon link).
+    Internal,
 }
 
 /// Extensions Ghost resizes (`shouldResizeFileExtension` and a format the theme helper sizes).
@@ -224,6 +226,7 @@ const RESIZED: [&str; 6] = [".jpg", ".jpeg", ".png", ".webp", ".gif", ".avif"];
 pub fn wanted<'a>(
     referenced: impl IntoIterator<Item = &'a str>,
     sizes: &Sizes,
+    internal: &[(String, &str)],
 ) -> BTreeMap<String, Why> {
     let mut out = BTreeMap::new();
     let mut originals = BTreeSet::new();
@@ -244,8 +247,17 @@ pub fn wanted<'a>(
             }
         }
     }
+    for (rel, token) in internal {
+        if let Some(v) = Variant::of(rel, token) {
+            out.entry(v.rel).or_insert(Why::Internal);
+        }
+    }
     out
 }
+
+/// Ghost renders the site icon as its `w256h256` variant (`<link rel="icon">`), the size
+/// `internalImageSizes.icon` names.
+pub const ICON_SIZE: &str = "w256h256";
 
 #[cfg(test)]
 mod tests {
@@ -362,12 +374,14 @@ mod tests {
                 "media/2024/clip.mp4",
             ],
             &sizes,
+            &[("images/2024/icon.png".to_string(), ICON_SIZE)],
         );
         let got: Vec<(&str, Why)> = w.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         assert_eq!(
             got,
             vec![
                 ("images/size/w1000/2024/a.jpg", Why::Referenced),
+                ("images/size/w256h256/2024/icon.png", Why::Internal),
                 ("images/size/w300/2024/a.jpg", Why::ThemeSize),
                 ("images/size/w600/2024/a.jpg", Why::ThemeSize),
             ]

@@ -74,6 +74,8 @@ pub struct VariantReport {
     pub wanted: u64,
     pub referenced: u64,
     pub from_theme: u64,
+    /// Sizes Ghost's own templates ask for (the site icon's w256h256).
+    pub internal: u64,
     pub in_bucket: u64,
     /// Dry run: variants Ghost already made locally, which the sync uploads as files.
     pub synced_from_local: u64,
@@ -100,6 +102,7 @@ pub async fn run(
         wanted: wanted.len() as u64,
         referenced: wanted.values().filter(|w| **w == Why::Referenced).count() as u64,
         from_theme: wanted.values().filter(|w| **w == Why::ThemeSize).count() as u64,
+        internal: wanted.values().filter(|w| **w == Why::Internal).count() as u64,
         ..Default::default()
     };
     let listing = bucket::list(

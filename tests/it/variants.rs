@@ -143,6 +143,11 @@ fn full_migration(kind: Kind, over_http: bool) {
         .map(|m| (m["key"].as_str().unwrap().to_string(), m))
         .collect();
     assert_eq!(by_key[theme_key]["why"], "theme-size");
+    // The site icon's favicon size, which Ghost's head links and no stored URL names.
+    let icon = "content/images/size/w256h256/2026/11/site-icon.png";
+    assert_eq!(by_key[icon]["why"], "internal");
+    let (w, h, _) = dims(&ctx, icon);
+    assert!(w <= 256 && h <= 256, "{w}x{h}");
     assert_eq!(by_key[key]["why"], "referenced");
     // The unoptimised original is the source when Ghost kept one.
     let from_o = by_key
