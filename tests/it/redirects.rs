@@ -185,3 +185,188 @@ fn cloudfront_function_redirects_old_content_paths_under_node() {
         assert_eq!(*r, e["request"], "must pass through unchanged: {e}");
     }
 }
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.0 request with the request target sent byte for byte; returns (status, headers
+/// with lowercased names, body).
+fn http_get(port: u16, host: &str, target: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {target} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {raw:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// nginx in the foreground, killed (by its own pid) when dropped.
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn nginx_snippet_answers_301_with_the_cdn_location() {
+    let Some(nginx) = tool(
+        "/usr/sbin/nginx",
+        &["-v"],
+        "Debian: apt-get install nginx-light",
+    ) else {
+        return;
+    };
+    let snippet = generate(&[
+        "--format",
+        "nginx",
+        "--host",
+        "old.example.com",
+        "--host",
+        "https://example.com/my.blog/",
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("ghost-cdn-redirects.conf"), &snippet).unwrap();
+    let port = free_port();
+    // An old host's server block as an operator has it: Ghost (here a 200 stand-in) behind
+    // location /, and the local image directory served by its own ^~ location, which the
+    // snippet's server-level rule must win over.
+    let conf = format!(
+        r#"worker_processes 1;
+master_process off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        server_name old.example.com example.com;
+        include {d}/ghost-cdn-redirects.conf;
+        location ^~ /content/images/ {{ return 200 "local image\n"; }}
+        location / {{ return 200 "ghost\n"; }}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        server_name other.example.com;
+        location / {{ return 200 "other\n"; }}
+    }}
+}}
+"#,
+        d = d.display()
+    );
+    let conf_path = d.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let t = Command::new(&nginx)
+        .arg("-p")
+        .arg(d)
+        .arg("-e")
+        .arg(d.join("error.log"))
+        .arg("-c")
+        .arg(&conf_path)
+        .arg("-t")
+        .output()
+        .unwrap();
+    assert!(
+        t.status.success(),
+        "nginx -t: {}\n{snippet}",
+        String::from_utf8_lossy(&t.stderr)
+    );
+    let _server = Nginx(
+        Command::new(&nginx)
+            .arg("-p")
+            .arg(d)
+            .arg("-e")
+            .arg(d.join("error.log"))
+            .arg("-c")
+            .arg(&conf_path)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx starts"),
+    );
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nginx did not listen on {port}: {}",
+            std::fs::read_to_string(d.join("error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let cdn = "https://cdn.example.com/assets/content/";
+    for (host, target, want) in [
+        (
+            "old.example.com",
+            "/content/images/2024/01/a.jpg".to_string(),
+            format!("{cdn}images/2024/01/a.jpg"),
+        ),
+        // Bytes as sent: size/format variants, percent escapes, the query string.
+        (
+            "old.example.com",
+            "/content/images/size/w600/format/webp/2024/a%20b%C3%A9.jpg?v=1&w=2&w=3".into(),
+            format!("{cdn}images/size/w600/format/webp/2024/a%20b%C3%A9.jpg?v=1&w=2&w=3"),
+        ),
+        (
+            "old.example.com",
+            "/content/media/2024/v.mp4".into(),
+            format!("{cdn}media/2024/v.mp4"),
+        ),
+        (
+            "example.com",
+            "/my.blog/content/files/2024/doc.pdf?download".into(),
+            format!("{cdn}files/2024/doc.pdf?download"),
+        ),
+    ] {
+        let (status, h, body) = http_get(port, host, &target);
+        assert_eq!(status, 301, "{host}{target}: {h:?} {body}");
+        assert_eq!(header(&h, "location"), Some(want.as_str()), "{host}{target}");
+    }
+    for (host, target, want) in [
+        ("old.example.com", "/content/images/", "local image\n"),
+        ("old.example.com", "/content/images/?x=1", "local image\n"),
+        ("old.example.com", "/content/themes/casper/x.css", "ghost\n"),
+        ("old.example.com", "/2024/01/a-post/", "ghost\n"),
+        // The dot in the subdirectory is literal.
+        ("example.com", "/myxblog/content/images/a.jpg", "ghost\n"),
+        // A server block that does not include the snippet is left alone.
+        ("other.example.com", "/content/images/a.jpg", "other\n"),
+    ] {
+        let (status, h, body) = http_get(port, host, target);
+        assert_eq!((status, body.as_str()), (200, want), "{host}{target}: {h:?}");
+    }
+}
