@@ -4,7 +4,7 @@
 //! Ghost file is checked against Ghost's own rules (its validation, its regex building and its
 //! path/query rewriting, transcribed from Ghost 5.130.6) run under node. Bad flags exit 2.
 
-use crate::common::{bin, json, run, sqlite_copy, stderr, stdout};
+use crate::common::{json, run, sqlite_copy, stderr, stdout};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -129,7 +129,11 @@ fn cloudfront_function_redirects_old_content_paths_under_node() {
     let none = serde_json::json!({});
     let redirected = [
         (
-            event("old.example.com", "/content/images/2024/01/a.jpg", none.clone()),
+            event(
+                "old.example.com",
+                "/content/images/2024/01/a.jpg",
+                none.clone(),
+            ),
             "https://cdn.example.com/assets/content/images/2024/01/a.jpg",
         ),
         // Host header case and port do not matter; size/format variants and percent-encoded
@@ -151,14 +155,26 @@ fn cloudfront_function_redirects_old_content_paths_under_node() {
         ),
         // The site in a subdirectory: its content roots hang under /my.blog/.
         (
-            event("example.com", "/my.blog/content/files/2024/doc.pdf", none.clone()),
+            event(
+                "example.com",
+                "/my.blog/content/files/2024/doc.pdf",
+                none.clone(),
+            ),
             "https://cdn.example.com/assets/content/files/2024/doc.pdf",
         ),
     ];
     let passed = [
         event("other.example.com", "/content/images/a.jpg", none.clone()),
-        event("old.example.com.evil.test", "/content/images/a.jpg", none.clone()),
-        event("old.example.com", "/content/themes/casper/x.css", none.clone()),
+        event(
+            "old.example.com.evil.test",
+            "/content/images/a.jpg",
+            none.clone(),
+        ),
+        event(
+            "old.example.com",
+            "/content/themes/casper/x.css",
+            none.clone(),
+        ),
         event("old.example.com", "/content/images/", none.clone()),
         event("old.example.com", "/ghost/api/admin/site/", none.clone()),
         event("old.example.com", "/2024/01/a-post/", none.clone()),
@@ -354,7 +370,11 @@ http {{
     ] {
         let (status, h, body) = http_get(port, host, &target);
         assert_eq!(status, 301, "{host}{target}: {h:?} {body}");
-        assert_eq!(header(&h, "location"), Some(want.as_str()), "{host}{target}");
+        assert_eq!(
+            header(&h, "location"),
+            Some(want.as_str()),
+            "{host}{target}"
+        );
     }
     for (host, target, want) in [
         ("old.example.com", "/content/images/", "local image\n"),
@@ -367,6 +387,245 @@ http {{
         ("other.example.com", "/content/images/a.jpg", "other\n"),
     ] {
         let (status, h, body) = http_get(port, host, target);
-        assert_eq!((status, body.as_str()), (200, want), "{host}{target}: {h:?}");
+        assert_eq!(
+            (status, body.as_str()),
+            (200, want),
+            "{host}{target}: {h:?}"
+        );
     }
+}
+
+/// Ghost 5.130.6's handling of a redirects file, transcribed under node with node's own `url`
+/// and `querystring` (what Ghost calls): `parseRedirectsFile` (301:/302: maps, or the JSON
+/// array), `validation.validate` (an array; `from` and `to` set; `from` a valid RegExp),
+/// `DynamicRedirectManager.buildRegex` and its route handler (the first rule whose regex
+/// matches the raw pathname wins; the pathname is replaced into the target's pathname; the
+/// request's query merged in by querystring.parse/stringify). YAML is read by a strict reader
+/// of the one shape the generator writes (comments, `301:`, `  'from': 'to'` single-quoted
+/// scalars); Ghost itself uses js-yaml.
+const GHOST_HARNESS: &str = r#"
+const fs = require('fs');
+const {parse: parseURL, format: formatURL} = require('url');
+const {parse: parseQuerystring, stringify: formatQuerystring} = require('querystring');
+const [file, requests] = [process.argv[2], JSON.parse(fs.readFileSync(0, 'utf8'))];
+const content = fs.readFileSync(file, 'utf8');
+
+function readYaml(text) {
+    const out = {};
+    let section = null;
+    const sq = "'((?:[^']|'')*)'";
+    const entry = new RegExp('^  ' + sq + ': ' + sq + '$');
+    text.split('\n').forEach((line, i) => {
+        if (line === '' || line.startsWith('#')) { return; }
+        if (line === '301:' || line === '302:') { section = line.slice(0, 3); out[section] = {}; return; }
+        const m = entry.exec(line);
+        if (!m || !section) { throw new Error('line ' + (i + 1) + ' is not YAML this reader knows: ' + line); }
+        out[section][m[1].replace(/''/g, "'")] = m[2].replace(/''/g, "'");
+    });
+    return out;
+}
+
+let redirects;
+if (file.endsWith('.json')) {
+    redirects = JSON.parse(content);
+} else {
+    const y = readYaml(content);
+    redirects = [];
+    for (const from in y['302']) { redirects.push({from, to: y['302'][from], permanent: false}); }
+    for (const from in y['301']) { redirects.push({from, to: y['301'][from], permanent: true}); }
+}
+
+// validation.js
+if (!Array.isArray(redirects)) { throw new Error('Incorrect redirects file format.'); }
+for (const r of redirects) {
+    if (!r.from || !r.to) { throw new Error('Incorrect redirects file format: ' + JSON.stringify(r)); }
+    new RegExp(r.from);
+}
+
+// DynamicRedirectManager
+function buildRegex(string) {
+    let flags = '';
+    if (string.startsWith('/') && string.endsWith('/i')) { string = string.slice(1, -2); flags += 'i'; }
+    if (string.endsWith('/')) { string = string.slice(0, -1); }
+    if (!string.endsWith('$')) { string += '/?$'; }
+    return new RegExp(string, flags);
+}
+const rules = redirects.map(r => ({fromRegex: buildRegex(r.from), to: r.to, permanent: r.permanent}));
+
+function handle(url) {
+    const currentURL = parseURL(url);
+    for (const {fromRegex, to, permanent} of rules) {
+        if (!fromRegex.test(currentURL.pathname)) { continue; }
+        const toURL = parseURL(to);
+        const params = Object.assign({}, parseQuerystring(currentURL.query), parseQuerystring(toURL.query));
+        const search = formatQuerystring(params);
+        toURL.pathname = currentURL.pathname.replace(fromRegex, toURL.pathname);
+        toURL.search = search !== '' ? `?${search}` : null;
+        if (!toURL.hostname) { throw new Error('internal target: ' + to); }
+        return {status: permanent ? 301 : 302, location: formatURL(toURL)};
+    }
+    return null;
+}
+process.stdout.write(JSON.stringify({count: redirects.length, results: requests.map(handle)}));
+"#;
+
+#[test]
+fn ghost_redirects_file_passes_ghosts_rules_and_redirects() {
+    let Some(node) = node() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cdn = "https://cdn.example.com/assets/content/";
+    // Paths as Ghost's site app sees them: the subdirectory is stripped before the redirects.
+    let cases: Vec<(&str, Option<String>)> = vec![
+        (
+            "/content/images/2024/01/a.jpg",
+            Some(format!("{cdn}images/2024/01/a.jpg")),
+        ),
+        (
+            "/content/images/size/w600/format/webp/2024/a%20b%C3%A9.jpg?v=1&w=2&w=3",
+            Some(format!(
+                "{cdn}images/size/w600/format/webp/2024/a%20b%C3%A9.jpg?v=1&w=2&w=3"
+            )),
+        ),
+        (
+            "/content/media/2024/v.mp4",
+            Some(format!("{cdn}media/2024/v.mp4")),
+        ),
+        // Ghost re-encodes the query string (querystring.parse/stringify): documented.
+        (
+            "/content/files/2024/doc.pdf?a+b",
+            Some(format!("{cdn}files/2024/doc.pdf?a%20b=")),
+        ),
+        ("/content/images/", None),
+        ("/content/themes/casper/x.css", None),
+        ("/contentximages/a.jpg", None),
+        ("/2024/01/a-post/", None),
+    ];
+    let requests: Vec<&str> = cases.iter().map(|(r, _)| *r).collect();
+    for name in ["redirects.yaml", "redirects.json"] {
+        let path = dir.path().join(name);
+        let o = run(&[
+            "redirects",
+            "--cdn-url",
+            CDN,
+            "--format",
+            "ghost",
+            "--site-url",
+            "https://example.com/blog/",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains(&format!("Wrote {}", path.display())));
+        let out = node_run(
+            &node,
+            dir.path(),
+            &GHOST_HARNESS.replace(
+                "process.argv[2]",
+                &format!("{:?}", path.display().to_string()),
+            ),
+            &serde_json::to_string(&requests).unwrap(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["count"], 3, "{name}: {v}");
+        for (i, (req, want)) in cases.iter().enumerate() {
+            let r = &v["results"][i];
+            match want {
+                Some(loc) => {
+                    assert_eq!(r["status"], 301, "{name} {req}: {r}");
+                    assert_eq!(r["location"], loc.as_str(), "{name} {req}");
+                }
+                None => assert!(r.is_null(), "{name} {req}: {r}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_flags_exit_2_naming_the_fix() {
+    for (args, needle) in [
+        (
+            vec!["redirects", "--format", "nginx", "--host", "a.example.com"],
+            "--cdn-url is missing",
+        ),
+        (
+            vec![
+                "redirects",
+                "--cdn-url",
+                "ftp://cdn.example.com/content/",
+                "--format",
+                "ghost",
+            ],
+            "--cdn-url",
+        ),
+        (
+            vec![
+                "redirects",
+                "--cdn-url",
+                "//cdn.example.com/content/",
+                "--format",
+                "ghost",
+            ],
+            "start it with https://",
+        ),
+        (
+            vec!["redirects", "--cdn-url", CDN, "--format", "apache"],
+            "possible values",
+        ),
+        (vec!["redirects", "--cdn-url", CDN], "--format is missing"),
+        (
+            vec!["redirects", "--cdn-url", CDN, "--format", "nginx"],
+            "no old host",
+        ),
+        (
+            vec![
+                "redirects",
+                "--cdn-url",
+                CDN,
+                "--format",
+                "nginx",
+                "--host",
+                "https://cdn.example.com/assets/",
+            ],
+            "loop",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn hosts_come_from_the_database_and_json_reports_them() {
+    let (_dir, db) = sqlite_copy();
+    let o = run(&[
+        "redirects",
+        "--db",
+        &db,
+        "--site-url",
+        "http://127.0.0.1:2368",
+        "--cdn-url",
+        CDN,
+        "--format",
+        "nginx",
+        "--host",
+        "old.example.com",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["command"], "redirects");
+    assert_eq!(v["format"], "nginx");
+    assert_eq!(v["cdn_url"], CDN);
+    let hosts = v["hosts"].as_array().unwrap();
+    let site = hosts
+        .iter()
+        .find(|h| h["host"] == "127.0.0.1:2368")
+        .unwrap();
+    assert_eq!(site["prefix"], "/content/");
+    assert_eq!(site["sources"], serde_json::json!(["site-url", "database"]));
+    assert!(site["urls"].as_u64().unwrap() > 0, "{site}");
+    assert!(hosts.iter().any(|h| h["host"] == "old.example.com"));
+    let text = v["text"].as_str().unwrap();
+    assert!(text.contains(&format!("return 301 \"{CDN}$1\";")), "{text}");
 }
