@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod output;
 pub mod progress;
 pub mod reader;
+pub mod redirects;
 pub mod refs;
 pub mod rewrite;
 pub mod snapshot;
@@ -52,6 +53,9 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
         }
         Command::Rewrite(a) => {
             cmd::rewrite::execute(cmd::rewrite::Request::from_args(a)?, out).await?
+        }
+        Command::Redirects(a) => {
+            cmd::redirects::execute(cmd::redirects::Request::from_args(a)?, out).await?
         }
         Command::Runs(a) => cmd::runs::execute(cmd::runs::Request::from_args(a)?, out).await?,
         Command::Rollback(a) => {

@@ -6,6 +6,7 @@ use crate::error::exit;
 use crate::inventory::Inventory;
 use crate::journal::Run;
 use crate::journal::rollback::RollbackReport;
+use crate::redirects::RedirectsReport;
 use crate::rewrite::report::Report;
 use crate::snapshot::sqlite::SqliteBackup;
 use crate::snapshot::{SnapshotListItem, SnapshotReport, Source};
@@ -40,6 +41,8 @@ pub enum Outcome {
         /// `--skip-unsafe` was given on a real run: problems mean "done with warnings".
         skip_unsafe_applied: bool,
     },
+    /// `redirects`: the generated rules (on stdout, or written to `--out`).
+    Redirects(RedirectsReport),
     /// `runs` on a database without a journal.
     NoRuns,
     Runs(Vec<Run>),
@@ -63,6 +66,7 @@ impl Outcome {
             Outcome::Scan(i) => to_value(i),
             Outcome::Verify(r) => to_value(r),
             Outcome::Rewrite { report, .. } => to_value(report),
+            Outcome::Redirects(r) => to_value(r),
             Outcome::NoRuns => Ok(json!({"schema": schema, "runs": []})),
             Outcome::Runs(runs) => Ok(json!({"schema": schema, "runs": runs})),
             Outcome::Run(run) => Ok(json!({"schema": schema, "run": run})),

@@ -3,6 +3,8 @@
 //! relative path that is also the key below the prefix; and a CDN base <-> its public URLs.
 
 use super::ROOTS;
+use crate::error::{Error, Result};
+use crate::url::Prefix;
 
 /// Decodes `%XX` escapes; anything else, an incomplete or non-hex escape included, is kept as
 /// is. Bytes that do not decode to UTF-8 leave the whole input unchanged. `+` is not a space
@@ -65,6 +67,25 @@ impl CdnBase {
                 if path.ends_with('/') { "/" } else { "" }
             ),
         }
+    }
+
+    /// Parses a `--cdn-url` value the way `verify` reads it: an absolute URL prefix (the CDN
+    /// base of the content root, e.g. `https://cdn.example.com/content/`), refused (exit 2)
+    /// otherwise. Also returns the parsed prefix (scheme, host, port, path).
+    pub fn parse(cdn: &str) -> Result<(Self, Prefix)> {
+        let from = Prefix::parse("--cdn-url", cdn, None)?;
+        let Prefix::Absolute { path, .. } = &from else {
+            return Err(Error::usage(
+                format!("--cdn-url {cdn:?} must be an absolute URL"),
+                "give the CDN prefix, e.g. --cdn-url https://cdn.example.com/content/",
+            ));
+        };
+        Ok((CdnBase::new(cdn.trim(), path), from))
+    }
+
+    /// The base every public URL starts with, as given (one trailing '/' when it has one).
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// The public URL of what follows the base (`images/a.jpg`).

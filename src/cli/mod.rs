@@ -33,6 +33,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Rewrite every URL under --from to --to, in every column where Ghost keeps URLs.
     Rewrite(RewriteArgs),
+    /// Write redirect rules that send the old hosts' /content/images|media|files/ URLs to the
+    /// CDN (for newsletters already sent and links elsewhere): Ghost, nginx or CloudFront.
+    Redirects(RedirectsArgs),
     /// List the runs recorded in the database's journal, or show one.
     Runs(RunsArgs),
     /// Undo one run: restore the old values where the cells still hold what the run wrote.
@@ -384,4 +387,54 @@ pub struct VerifyArgs {
     /// database references; read-only, never deletes.
     #[arg(long)]
     pub orphans: bool,
+}
+
+/// `redirects --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RedirectFormat {
+    /// Ghost's redirects file (Admin: Settings -> Labs -> Redirects); YAML unless --out ends
+    /// in .json or --syntax json.
+    Ghost,
+    /// Rules to include in each old host's nginx server {} block.
+    Nginx,
+    /// A CloudFront Function (cloudfront-js-2.0, viewer request) for the old host's distribution.
+    CloudfrontFunction,
+}
+
+/// `redirects --syntax`: which of Ghost's two redirects file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GhostSyntax {
+    /// redirects.yaml (Ghost 4 and later).
+    Yaml,
+    /// redirects.json.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RedirectsArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The CDN URL of the content root, as verify takes it: /content/images/a.jpg goes to
+    /// <URL>images/a.jpg, e.g. https://cdn.example.com/content/.
+    #[arg(long, value_name = "URL")]
+    pub cdn_url: Option<String>,
+    /// What to write: ghost (Ghost's redirects file), nginx (a server {} include) or
+    /// cloudfront-function.
+    #[arg(long, value_enum)]
+    pub format: Option<RedirectFormat>,
+    /// An old host to redirect from, in addition to those the database holds (repeatable):
+    /// old.example.com, or https://example.com/blog/ for a site in a subdirectory. With --host
+    /// (or --site-url) and no database, works offline.
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// Write the rules to FILE instead of stdout (refuses to replace an existing file without
+    /// --force). For --format ghost, FILE.json writes Ghost's JSON format.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
+    /// --format ghost: yaml (redirects.yaml, Ghost 4+; default) or json (redirects.json).
+    #[arg(long, value_enum)]
+    pub syntax: Option<GhostSyntax>,
 }

@@ -6,6 +6,7 @@
 
 pub mod db;
 pub mod docs;
+pub mod redirects;
 pub mod rewrite;
 pub mod rollback;
 pub mod runs;
@@ -88,6 +89,7 @@ mod tests {
             Command::Scan(a) => check(super::scan::Request::from_args(a)),
             Command::Verify(a) => check(super::verify::Request::from_args(a)),
             Command::Rewrite(a) => check(super::rewrite::Request::from_args(a)),
+            Command::Redirects(a) => check(super::redirects::Request::from_args(a)),
             Command::Runs(a) => check(super::runs::Request::from_args(a)),
             Command::Rollback(a) => check(super::rollback::Request::from_args(a)),
             Command::Completions { .. } | Command::Man { .. } => Ok(()),

@@ -46,6 +46,7 @@ pub fn render(out: &Output, outcome: &Outcome) {
         // The interactive preview was drawn before the question.
         Outcome::Rewrite { shown: true, .. } => {}
         Outcome::Rewrite { report, .. } => table::print_rewrite(out, report),
+        Outcome::Redirects(r) => table::print_redirects(out, r),
         Outcome::NoRuns => out.println("No runs recorded in this database."),
         Outcome::Runs(runs) => table::print_runs(out, runs),
         Outcome::Run(run) => table::print_run(out, run),

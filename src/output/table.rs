@@ -597,6 +597,37 @@ fn print_variants(out: &Output, v: &crate::variants::run::VariantReport, dry_run
     }
 }
 
+/// `redirects`: the rules themselves on stdout (notes on stderr), or, with `--out`, what was
+/// written and for which hosts.
+pub fn print_redirects(out: &Output, r: &crate::redirects::RedirectsReport) {
+    let Some(file) = &r.out else {
+        out.write_raw(r.text.as_bytes());
+        for n in &r.notes {
+            out.notice(&format!("note: {n}"));
+        }
+        return;
+    };
+    out.println(&format!(
+        "Wrote {file}: {}, /content/images|media|files/ -> {}",
+        r.format.label(),
+        r.cdn_url
+    ));
+    if !r.hosts.is_empty() {
+        let mut t = table(out, &["old host", "paths", "found in"]);
+        for h in &r.hosts {
+            t.add_row(vec![
+                Cell::new(&h.host),
+                Cell::new(format!("{}(images|media|files)/", h.prefix)),
+                Cell::new(h.found_in()),
+            ]);
+        }
+        out.println(&t.to_string());
+    }
+    for n in &r.notes {
+        out.println(&format!("note: {n}"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

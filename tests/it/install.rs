@@ -10,6 +10,7 @@ const SUBCOMMANDS: &[&str] = &[
     "scan",
     "verify",
     "rewrite",
+    "redirects",
     "runs",
     "rollback",
     "completions",

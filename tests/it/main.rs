@@ -8,6 +8,7 @@ mod install;
 mod journal;
 mod matching;
 mod rdsproxy;
+mod redirects;
 mod rewrite;
 mod s3server;
 mod snapshot;
