@@ -226,6 +226,60 @@ mod tests {
     }
 
     #[test]
+    fn redirects_flags() {
+        let cdn = ["--cdn-url", "https://cdn.example.com/content/"];
+        let base = ["redirects", "--db", "ghost.db"];
+        check(&base, &[&cdn[..], &["--format", "nginx"]].concat(), None);
+        // Ghost's file needs no host (Ghost only sees its own); the others need one.
+        check(
+            &["redirects"],
+            &[&cdn[..], &["--format", "ghost"]].concat(),
+            None,
+        );
+        check(
+            &["redirects", "--host", "old.example.com"],
+            &[&cdn[..], &["--format", "cloudfront-function"]].concat(),
+            None,
+        );
+        if std::env::var_os("GHOST_MIGRATE_DB").is_none() {
+            refused(
+                &[&["redirects"][..], &cdn, &["--format", "nginx"]].concat(),
+                "no old host",
+            );
+        }
+        for (extra, needle) in [
+            (&["--format", "nginx"][..], "--cdn-url is missing"),
+            (&cdn[..], "--format is missing"),
+            (
+                &["--format", "nginx", "--cdn-url", "ftp://cdn.example.com/"],
+                "is not a URL prefix",
+            ),
+            (
+                &["--format", "nginx", "--cdn-url", "//cdn.example.com/c/"],
+                "has no scheme",
+            ),
+            (
+                &[&cdn[..], &["--format", "nginx", "--syntax", "json"]].concat(),
+                "--syntax is for --format ghost",
+            ),
+            (
+                &[&cdn[..], &["--format", "ghost", "--out", "r.yml"]].concat(),
+                ".yaml or .json only",
+            ),
+            (
+                &[&cdn[..], &["--format", "nginx", "--host", "a b"]].concat(),
+                "is not a host name",
+            ),
+            (
+                &[&cdn[..], &["--format", "nginx", "--site-url", "nope"]].concat(),
+                "--site-url",
+            ),
+        ] {
+            check(&base, extra, Some(needle));
+        }
+    }
+
+    #[test]
     fn database_flags_of_the_other_commands() {
         for cmd in [&["scan"][..], &["runs"], &["rollback", "RUN"]] {
             let mut v: Vec<&str> = cmd.to_vec();

@@ -21,5 +21,9 @@ const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
 delete p.devDependencies;
 fs.writeFileSync("package.json", JSON.stringify(p, null, 2));
 '
+# node-gyp builds sqlite3 and re2 against Debian's node headers instead of downloading them.
+if [ -f /usr/include/node/node.h ]; then
+  export npm_config_nodedir=/usr
+fi
 npm install --omit=dev --legacy-peer-deps --no-audit --no-fund --loglevel=error
 touch .installed
