@@ -46,45 +46,18 @@ fn dims(ctx: &Ctx, key: &str) -> (u32, u32, String) {
 /// A loopback "CDN" in front of the bucket: `/content/...` answers what GetObject on the key
 /// `content/...` answers (200 or 404), as CloudFront with an origin access control would.
 fn cdn_server(ctx: &Ctx) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
     let (s, bucket) = (ctx.s.clone(), ctx.bucket.clone());
-    std::thread::spawn(move || {
-        for c in l.incoming() {
-            let Ok(c) = c else { continue };
-            let (s, bucket) = (s.clone(), bucket.clone());
-            std::thread::spawn(move || {
-                let mut w = c.try_clone().unwrap();
-                let mut r = BufReader::new(c);
-                loop {
-                    let mut first = String::new();
-                    if r.read_line(&mut first).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        let mut l = String::new();
-                        if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
-                            break;
-                        }
-                    }
-                    let path = first.split_whitespace().nth(1).unwrap_or("/");
-                    let key = path.trim_start_matches('/').replace("%20", " ");
-                    let (status, _, _) = get_object(&s, &bucket, &key);
-                    let st = if status == 200 {
-                        "200 OK"
-                    } else {
-                        "404 Not Found"
-                    };
-                    let head = format!("HTTP/1.1 {st}\r\nContent-Length: 0\r\n\r\n");
-                    if w.write_all(head.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
+    let base = crate::common::loopback_http(move |_, path| {
+        let key = path.trim_start_matches('/').replace("%20", " ");
+        let (status, _, _) = get_object(&s, &bucket, &key);
+        let st = if status == 200 {
+            "200 OK"
+        } else {
+            "404 Not Found"
+        };
+        format!("HTTP/1.1 {st}\r\nContent-Length: 0\r\n\r\n")
     });
-    format!("http://{addr}/content/")
+    format!("{base}/content/")
 }
 
 /// `over_http`: a loopback server in front of the bucket stands in for the CDN, and verify
@@ -369,52 +342,22 @@ fn orphans_are_named_and_nothing_is_deleted() {
 /// A loopback server answering like Ghost's `handle-image-sizes`: the configured sizes are
 /// served (here as marker bytes), another size is redirected to the original.
 fn ghost_like_server() -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for c in l.incoming() {
-            let Ok(c) = c else { continue };
-            std::thread::spawn(move || {
-                let mut w = c.try_clone().unwrap();
-                let mut r = BufReader::new(c);
-                loop {
-                    let mut first = String::new();
-                    if r.read_line(&mut first).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        let mut l = String::new();
-                        if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
-                            break;
-                        }
-                    }
-                    let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    let resp = if let Some(rest) = path.strip_prefix("/content/images/size/w123/") {
-                        format!(
-                            "HTTP/1.1 302 Found\r\nLocation: /content/images/{rest}\r\nContent-Length: 0\r\n\r\n"
-                        )
-                    } else if path.starts_with("/content/images/size/") {
-                        let body = format!("GHOST:{path}");
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        )
-                    } else {
-                        let body = format!("ORIG:{path}");
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg; charset=binary\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        )
-                    };
-                    if w.write_all(resp.as_bytes()).is_err() {
-                        return;
-                    }
-                }
-            });
+    crate::common::loopback_http(|_, path| {
+        if let Some(rest) = path.strip_prefix("/content/images/size/w123/") {
+            return format!(
+                "HTTP/1.1 302 Found\r\nLocation: /content/images/{rest}\r\nContent-Length: 0\r\n\r\n"
+            );
         }
-    });
-    format!("http://{addr}")
+        let (body, ctype) = if path.starts_with("/content/images/size/") {
+            (format!("GHOST:{path}"), "image/jpeg")
+        } else {
+            (format!("ORIG:{path}"), "image/jpeg; charset=binary")
+        };
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    })
 }
 
 #[test]

@@ -211,43 +211,14 @@ fn real_missing(j: &serde_json::Value) -> Vec<String> {
 
 /// A loopback HTTP server answering HEAD: 200 for paths in `ok`, 404 otherwise.
 fn http_server(ok: Vec<String>) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for c in l.incoming() {
-            let Ok(c) = c else { continue };
-            let ok = ok.clone();
-            std::thread::spawn(move || {
-                let mut w = c.try_clone().unwrap();
-                let mut r = BufReader::new(c);
-                loop {
-                    let mut first = String::new();
-                    if r.read_line(&mut first).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    loop {
-                        let mut l = String::new();
-                        if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
-                            break;
-                        }
-                    }
-                    let path = first.split_whitespace().nth(1).unwrap_or("").to_string();
-                    let st = if ok.contains(&path) {
-                        "200 OK"
-                    } else {
-                        "404 Not Found"
-                    };
-                    if w.write_all(format!("HTTP/1.1 {st}\r\nContent-Length: 0\r\n\r\n").as_bytes())
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{addr}")
+    crate::common::loopback_http(move |_, path| {
+        let st = if ok.iter().any(|o| o == path) {
+            "200 OK"
+        } else {
+            "404 Not Found"
+        };
+        format!("HTTP/1.1 {st}\r\nContent-Length: 0\r\n\r\n")
+    })
 }
 
 #[test]
