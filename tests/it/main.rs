@@ -17,3 +17,4 @@ mod tls;
 mod tlsdb;
 mod tools;
 mod verify;
+mod wal;
