@@ -815,7 +815,11 @@ async fn apply_all(
     };
     let mut report = new_report(req, false);
     // SQLite: WAL mode for the duration, so a second connection reads while this one writes.
+    // GHOST_MIGRATE_SQLITE_WAL=0 keeps the file's journal mode and reads on the writing
+    // connection (the serial path; for comparisons and for operators who want no switch).
+    let wal_allowed = std::env::var("GHOST_MIGRATE_SQLITE_WAL").as_deref() != Ok("0");
     let wal = match conn.engine() {
+        Engine::Sqlite if !wal_allowed => None,
         Engine::Sqlite => match journal::mode::to_wal(conn).await? {
             Wal::Unavailable(why) => {
                 report.warnings.push(format!(
