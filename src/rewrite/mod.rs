@@ -1,6 +1,8 @@
 //! The rewrite engine: read (`reader`) -> rewrite each cell (`cell`) -> preview (a `Report`)
 //! or apply (guarded writes) + journal in one transaction; one loop for both, so the preview's
 //! counts are what applying does. No printing, no prompting: `cmd::rewrite` asks in between.
+//! On SQLite the apply holds the file in WAL mode (`journal::mode`) and reads on a second,
+//! read-only connection while the first writes.
 
 use crate::apply::{self, CellWrite, RowWrite};
 use crate::cell::{self, Change, ColumnMeta, Problem};
