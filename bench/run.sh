@@ -68,7 +68,7 @@ for n in "${SIZES[@]}"; do
     if [ "$ENGINE" = sqlite ]; then
       python3 bench/gen.py sqlite "$W/src.db" "$n"
       SRC=$W/src.db DB=$W/b.db DBNAME=$W/b.db
-      reset_db() { cp "$W/src.db" "$W/b.db"; rm -f "$W/b.db-journal"; }
+      reset_db() { cp "$W/src.db" "$W/b.db"; rm -f "$W/b.db-journal" "$W/b.db-wal" "$W/b.db-shm"; }
       sql() { echo "sqlite3 $W/b.db \"$1\""; }
       dump_replace() { echo "sqlite3 $W/b.db .dump | $GSR $FROM $TO __GHOST_URL__/content/images/ $TO | sqlite3 $W/b2.db && mv $W/b2.db $W/b.db"; }
     else
@@ -95,6 +95,10 @@ for n in "${SIZES[@]}"; do
     results+=("$(measure replace-all-columns "$(sql "$REPLALL")")")
     results+=("$(measure ghost-migrate-dry-run "$BIN rewrite --db $DB --site-url $SITE --from $FROM --to $TO --dry-run --json --samples 0")")
     results+=("$(measure ghost-migrate-apply "$BIN rewrite --db $DB --site-url $SITE --from $FROM --to $TO --yes --json --samples 0")")
+    if [ "$ENGINE" = sqlite ]; then
+      # The same apply without the switch to WAL: read and written on one connection.
+      results+=("$(measure ghost-migrate-apply-one-connection "GHOST_MIGRATE_SQLITE_WAL=0 $BIN rewrite --db $DB --site-url $SITE --from $FROM --to $TO --yes --json --samples 0")")
+    fi
     if [ -n "$GSR" ] && [[ " $GSR_SIZES " == *" $n "* ]]; then
       results+=("$(measure go-search-replace-dump-reload "$(dump_replace)")")
     fi

@@ -83,6 +83,7 @@ impl DbRequest {
         for w in target.warnings() {
             out.warn(&w);
         }
+        restore_journal_mode(&target, self.connect_timeout, out).await;
         let site = match &self.site {
             Some(s) => Some(s.clone()),
             None => cfg
@@ -92,6 +93,33 @@ impl DbRequest {
                 .transpose()?,
         };
         Ok((target, site, cfg))
+    }
+}
+
+/// SQLite: before a command does anything else with the database, puts back the journal mode
+/// an apply recorded and could not restore (it was killed while the file was in WAL mode, or
+/// another connection held the file). Best effort: a database that cannot be restored now
+/// (read-only, held by Ghost) is a warning, and the next command tries again.
+pub async fn restore_journal_mode(target: &Target, timeout: std::time::Duration, out: &Output) {
+    let Target::Sqlite { path } = target else {
+        return;
+    };
+    if !path.is_file() {
+        return;
+    }
+    let restored = async {
+        let mut conn = target.connect(timeout).await?;
+        let r = crate::journal::mode::restore(&mut conn).await;
+        let _ = conn.close().await;
+        r
+    };
+    match restored.await {
+        Ok(Some(mode)) => out.notice(&format!(
+            "{}: an earlier ghost-migrate apply ended while the database was in WAL mode; its journal mode is {mode} again",
+            target.display()
+        )),
+        Ok(None) => {}
+        Err(e) => out.warn(&e.to_string()),
     }
 }
 

@@ -45,6 +45,7 @@ pub async fn record_step(
     status: crate::journal::StepStatus,
     out: &Output,
 ) {
+    db::restore_journal_mode(target, timeout, out).await;
     let recorded = async {
         let mut conn = target.connect(timeout).await?;
         crate::journal::record_step(&mut conn, kind, &recorded_args(), &detail, status).await

@@ -248,6 +248,29 @@ impl Target {
     }
 }
 
+impl Target {
+    /// A second, read-only connection to a SQLite file, for reading while `connect`'s
+    /// connection writes (useful only in WAL mode, where a reader keeps its snapshot while the
+    /// writer spills and commits). None for MySQL.
+    pub async fn connect_reader(&self) -> Result<Option<Conn>, DbError> {
+        let Target::Sqlite { path } = self else {
+            return Ok(None);
+        };
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(false);
+        let c = SqliteConnection::connect_with(&opts)
+            .await
+            .map_err(|e| DbError::Connect {
+                target: self.display(),
+                reason: e.to_string(),
+            })?;
+        Ok(Some(Conn::Sqlite(c)))
+    }
+}
+
 /// Debug builds only: `GHOST_MIGRATE_TEST_MYSQL_SOCKET` sends MySQL connections through that
 /// Unix socket while TLS still verifies the host name of the target, so tests can reach an
 /// `*.rds.amazonaws.com` name on a local server.
@@ -573,6 +596,55 @@ impl Conn {
             }
             Conn::Mysql(_) => self.raw("START TRANSACTION").await,
         }
+    }
+
+    /// SQLite: opens a read transaction and takes its snapshot at once (a plain `BEGIN` takes
+    /// it only at the first read). In WAL mode the connection then sees the database as it was
+    /// at this moment until `rollback`, whatever another connection writes and commits.
+    pub async fn begin_snapshot(&mut self) -> Result<(), DbError> {
+        self.raw("BEGIN").await?;
+        self.scalar("SELECT COUNT(*) FROM sqlite_master", &[])
+            .await
+            .map(|_| ())
+    }
+
+    /// SQLite: the connection's journal mode (`wal` when the file is in WAL mode; otherwise the
+    /// connection's rollback mode, `delete` unless set).
+    pub async fn journal_mode(&mut self) -> Result<String, DbError> {
+        Ok(self
+            .scalar("PRAGMA journal_mode", &[])
+            .await?
+            .unwrap_or_default()
+            .to_ascii_lowercase())
+    }
+
+    /// SQLite: asks for a journal mode (`wal`, `delete`, ...) and returns the mode in force
+    /// afterwards, which is the old one when SQLite could not switch.
+    pub async fn set_journal_mode(&mut self, mode: &str) -> Result<String, DbError> {
+        if !mode.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(DbError::Sql(format!("not a journal mode: {mode:?}")));
+        }
+        Ok(self
+            .scalar(&format!("PRAGMA journal_mode = {mode}"), &[])
+            .await?
+            .unwrap_or_default()
+            .to_ascii_lowercase())
+    }
+
+    /// SQLite: how long a statement waits for another connection's lock before it fails.
+    pub async fn set_busy_timeout(&mut self, t: Duration) -> Result<(), DbError> {
+        self.raw(&format!("PRAGMA busy_timeout = {}", t.as_millis()))
+            .await
+    }
+
+    /// Closes the connection cleanly (SQLite: its locks and its WAL snapshot are released
+    /// when this returns).
+    pub async fn close(self) -> Result<(), DbError> {
+        match self {
+            Conn::Sqlite(c) => c.close().await,
+            Conn::Mysql(c) => c.close().await,
+        }
+        .map_err(sql_err)
     }
 
     pub async fn commit(&mut self) -> Result<(), DbError> {

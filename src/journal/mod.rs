@@ -8,6 +8,7 @@
 //! report. `last_finished` finds the last finished step of a kind, for resuming a runbook.
 
 pub mod compress;
+pub mod mode;
 pub mod rollback;
 
 use crate::db::{Conn, Engine, P};
@@ -31,6 +32,7 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = migrations!("sqlite":
     "20261123000001_journal.sql",
     "20261203000001_compressed_old_values.sql",
     "20261205000001_run_detail.sql",
+    "20261205000002_journal_mode.sql",
 );
 const MYSQL_MIGRATIONS: &[(&str, &str)] = migrations!("mysql":
     "20261123000001_journal.sql",
@@ -635,6 +637,9 @@ mod tests {
             assert_eq!(m[1].description, "compressed old values");
             assert_eq!(m[2].description, "run detail");
             assert_eq!(m[2].version, DETAIL_VERSION);
+            if engine == Engine::Sqlite {
+                assert_eq!(m[3].description, "journal mode");
+            }
         }
     }
 }

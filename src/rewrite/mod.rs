@@ -1,6 +1,8 @@
 //! The rewrite engine: read (`reader`) -> rewrite each cell (`cell`) -> preview (a `Report`)
 //! or apply (guarded writes) + journal in one transaction; one loop for both, so the preview's
 //! counts are what applying does. No printing, no prompting: `cmd::rewrite` asks in between.
+//! On SQLite the apply holds the file in WAL mode (`journal::mode`) and reads on a second,
+//! read-only connection while the first writes.
 
 use crate::apply::{self, CellWrite, RowWrite};
 use crate::cell::{self, Change, ColumnMeta, Problem};
@@ -8,7 +10,7 @@ use crate::db::schema::Table;
 use crate::db::{Cell, Conn, Engine, Target};
 use crate::error::{Error, Result};
 use crate::ghost::columns;
-use crate::journal::{self, Entry, Run, Writer};
+use crate::journal::{self, Entry, Run, Writer, mode::Wal};
 use crate::progress::{Progress, Task};
 use crate::url::{Site, UrlMap};
 pub mod report;
@@ -281,16 +283,21 @@ fn plan_rows(
         .collect()
 }
 
-/// Reads and plans one table; writes its changes when `apply` is given. Three stages overlap:
-/// the connection reads batch N+1 while a blocking thread plans batch N, and writes batch N
-/// while batch N+1 is planned.
+/// Reads and plans one table; writes its changes when `apply` is given. With a `reader` (a
+/// second connection on the snapshot the writes start from) reading runs alongside writing:
+/// `pass_table_overlapped`. Without one, three stages overlap: the connection reads batch N+1
+/// while a blocking thread plans batch N, and writes batch N while batch N+1 is planned.
 async fn pass_table(
     conn: &mut Conn,
+    reader: Option<&mut Conn>,
     t: &TableScan,
     ctx: &Ctx,
     report: &mut Report,
     mut apply: Option<&mut ApplyState>,
 ) -> Result<()> {
+    if let Some(reader) = reader {
+        return pass_table_overlapped(conn, reader, t, ctx, report, apply).await;
+    }
     let mut batches = Batches::new(t, &ctx.needles, ctx.batch_size);
     let shared = Arc::new(t.clone());
     let engine = apply.as_ref().map(|a| a.engine);
@@ -323,6 +330,66 @@ async fn pass_table(
             return Ok(());
         }
     }
+}
+
+/// `pass_table` with reading on its own connection: the reader reads batch N+2 (into a
+/// channel of two batches) while a blocking thread plans batch N+1 and the writer writes batch
+/// N. Both connections run on their own SQLite threads, so the read pass and the UPDATEs no
+/// longer take turns. The reader's snapshot is the state the writer started from, so the guard
+/// compares with what that state held.
+async fn pass_table_overlapped(
+    conn: &mut Conn,
+    reader: &mut Conn,
+    t: &TableScan,
+    ctx: &Ctx,
+    report: &mut Report,
+    mut apply: Option<&mut ApplyState>,
+) -> Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ScannedRow>>(2);
+    let read = async move {
+        let mut batches = Batches::new(t, &ctx.needles, ctx.batch_size);
+        while let Some(rows) = batches.next(reader).await? {
+            if tx.send(rows).await.is_err() {
+                break;
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    let shared = Arc::new(t.clone());
+    let engine = apply.as_ref().map(|a| a.engine);
+    let write = async {
+        let mut planning: Option<tokio::task::JoinHandle<Vec<PlannedRow>>> = None;
+        loop {
+            let next = rx.recv().await;
+            let planned = match planning.take() {
+                Some(h) => Some(h.await.map_err(|e| {
+                    Error::Worker(format!("planning a batch of {} failed: {e}", t.table))
+                })?),
+                None => None,
+            };
+            let last = next.is_none();
+            if let Some(rows) = next {
+                let (maps, scan) = (ctx.maps.clone(), shared.clone());
+                planning = Some(tokio::task::spawn_blocking(move || {
+                    plan_rows(&maps, &scan, rows, engine)
+                }));
+            }
+            if let Some(planned) = &planned {
+                record(t, ctx, report, planned);
+                if let Some(state) = apply.as_deref_mut()
+                    && (ctx.skip_unsafe || report.problems.is_empty())
+                {
+                    test_pause(&t.table).await;
+                    write_batch(conn, t, state, report, planned).await?;
+                }
+            }
+            if last && planning.is_none() {
+                return Ok::<_, Error>(());
+            }
+        }
+    };
+    tokio::try_join!(read, write)?;
+    Ok(())
 }
 
 /// Adds a planned batch to the report.
@@ -466,6 +533,7 @@ fn absolute_entry<'r>(report: &'r mut Report, table: &str, column: &str) -> &'r 
 /// One full pass over the scope.
 async fn pass(
     conn: &mut Conn,
+    mut reader: Option<&mut Conn>,
     scope: &reader::Scope,
     ctx: &Ctx,
     report: &mut Report,
@@ -484,7 +552,15 @@ async fn pass(
     });
     for t in all {
         progress.message(&t.table);
-        pass_table(conn, t, ctx, report, apply.as_deref_mut()).await?;
+        pass_table(
+            conn,
+            reader.as_deref_mut(),
+            t,
+            ctx,
+            report,
+            apply.as_deref_mut(),
+        )
+        .await?;
         progress.inc(1);
     }
     progress.finish();
@@ -676,6 +752,7 @@ impl Rewrite {
         let mut report = new_report(&self.req, true);
         pass(
             &mut self.conn,
+            None,
             &self.scope,
             &self.ctx,
             &mut report,
@@ -739,17 +816,100 @@ async fn apply_all(
         ..Run::new("rewrite", req.args.clone(), None)
     };
     let mut report = new_report(req, false);
+    // SQLite: WAL mode for the duration, so a second connection reads while this one writes.
+    // GHOST_MIGRATE_SQLITE_WAL=0 keeps the file's journal mode and reads on the writing
+    // connection (the serial path; for comparisons and for operators who want no switch).
+    let wal_allowed = std::env::var("GHOST_MIGRATE_SQLITE_WAL").as_deref() != Ok("0");
+    let wal = match conn.engine() {
+        Engine::Sqlite if !wal_allowed => None,
+        Engine::Sqlite => match journal::mode::to_wal(conn).await? {
+            Wal::Unavailable(why) => {
+                report.warnings.push(format!(
+                    "the database could not be switched to WAL mode for the apply ({why}): it was read and written on one connection, which is slower; its journal mode is unchanged"
+                ));
+                None
+            }
+            w => Some(w),
+        },
+        Engine::Mysql => None,
+    };
+    let result = transaction(
+        conn,
+        req,
+        tables,
+        scope,
+        ctx,
+        progress,
+        &run,
+        &mut report,
+        wal.is_some(),
+    )
+    .await;
+    let t0 = Instant::now();
+    // The journal mode goes back whatever happened in the transaction.
+    let back = match &wal {
+        Some(Wal::Switched { original }) => journal::mode::back(conn, original).await,
+        _ => Ok(()),
+    };
+    report.timings.finish_ms += t0.elapsed().as_millis() as u64;
+    match result {
+        Ok(()) => {
+            if let Err(e) = back {
+                report.warnings.push(e.to_string());
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    finish_warnings(&mut report, req, scope);
+    Ok(report)
+}
+
+/// The apply's one transaction: the run row, the guarded writes and their journal, the run
+/// finished; committed, or rolled back when nothing changed or on any error. With `wal`, the
+/// rows are read on a second, read-only connection whose snapshot is taken once this one holds
+/// the write lock (so it sees exactly the state the writes start from).
+#[allow(clippy::too_many_arguments)]
+async fn transaction(
+    conn: &mut Conn,
+    req: &RewriteRequest,
+    tables: &BTreeMap<String, Table>,
+    scope: &reader::Scope,
+    ctx: &Ctx,
+    progress: &dyn Progress,
+    run: &Run,
+    report: &mut Report,
+    wal: bool,
+) -> Result<()> {
     conn.begin_write().await?;
+    let mut reader = if wal {
+        open_reader(&req.target, report).await
+    } else {
+        None
+    };
     let result = async {
-        journal::begin_run(conn, &run).await?;
+        journal::begin_run(conn, run).await?;
         let mut state = ApplyState {
             writer: Writer::new(run.id.clone()),
             engine: conn.engine(),
         };
-        pass(conn, scope, ctx, &mut report, progress, Some(&mut state)).await?;
-        name_problems(conn, tables, &mut report).await;
+        let passed = pass(
+            conn,
+            reader.as_mut(),
+            scope,
+            ctx,
+            report,
+            progress,
+            Some(&mut state),
+        )
+        .await;
+        // Done reading: the reader's snapshot would keep a checkpoint from copying the WAL back.
+        if let Some(r) = reader.take() {
+            let _ = r.close().await;
+        }
+        passed?;
+        name_problems(conn, tables, report).await;
         if !report.problems.is_empty() && !req.skip_unsafe {
-            return Err(problems_error(&report));
+            return Err(problems_error(report));
         }
         report.skipped_unsafe = report.problems.len() as u64;
         let counts = serde_json::to_value(
@@ -776,20 +936,46 @@ async fn apply_all(
         Ok(())
     }
     .await;
-    match result {
+    if let Some(r) = reader.take() {
+        let _ = r.close().await;
+    }
+    let t0 = Instant::now();
+    let done = match result {
         Ok(()) if report.totals.cells_changed == 0 => {
             // Nothing changed: keep no run in the journal.
-            conn.rollback().await?;
+            conn.rollback().await.map_err(Error::from)
         }
         Ok(()) => {
             conn.commit().await?;
             report.run_id = Some(run.id.clone());
+            Ok(())
         }
         Err(e) => {
             let _ = conn.rollback().await;
-            return Err(e);
+            Err(e)
+        }
+    };
+    report.timings.finish_ms += t0.elapsed().as_millis() as u64;
+    done
+}
+
+/// The second connection of an overlapped apply, in a read transaction on the current state;
+/// None (and a warning: the apply reads on the writing connection) when it cannot be opened.
+async fn open_reader(target: &Target, report: &mut Report) -> Option<Conn> {
+    let opened = async {
+        let mut r = target.connect_reader().await?.ok_or_else(|| {
+            crate::db::DbError::Sql("no second connection for this engine".into())
+        })?;
+        r.begin_snapshot().await?;
+        Ok::<_, crate::db::DbError>(r)
+    };
+    match opened.await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            report.warnings.push(format!(
+                "no second, read-only connection to the database ({e}): it was read and written on one connection, which is slower"
+            ));
+            None
         }
     }
-    finish_warnings(&mut report, req, scope);
-    Ok(report)
 }

@@ -75,12 +75,15 @@ pub struct Report {
     pub timings: Timings,
 }
 
-/// Where the time went, in milliseconds (apply: guarded UPDATEs and journal INSERTs separately).
+/// Where the time went, in milliseconds (apply: guarded UPDATEs and journal INSERTs separately;
+/// `total_ms` is the pass over the tables, `finish_ms` what comes after it: the commit and, on
+/// SQLite, putting the file back in its journal mode, which copies the WAL into it).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timings {
     pub total_ms: u64,
     pub update_ms: u64,
     pub journal_ms: u64,
+    pub finish_ms: u64,
 }
 
 impl Report {

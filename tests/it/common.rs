@@ -209,6 +209,9 @@ pub fn dump(db: &str) -> Dump {
             );
             out.insert(t.name.clone(), c.rows(&sql, &[]).await.unwrap());
         }
+        // Closed, not dropped: a SQLite connection left open for a moment on a file in WAL mode
+        // would keep the next command from switching it back.
+        c.close().await.unwrap();
         out
     })
 }
@@ -244,7 +247,9 @@ pub fn count_in(d: &Dump, needle: &str) -> usize {
 pub fn scalar(db: &str, sql: &str) -> Option<String> {
     rt().block_on(async {
         let mut c = connect(db).await;
-        c.scalar(sql, &[]).await.unwrap()
+        let v = c.scalar(sql, &[]).await.unwrap();
+        c.close().await.unwrap();
+        v
     })
 }
 
@@ -252,6 +257,7 @@ pub fn exec(db: &str, sql: &str) {
     rt().block_on(async {
         let mut c = connect(db).await;
         c.raw(sql).await.unwrap();
+        c.close().await.unwrap();
     })
 }
 

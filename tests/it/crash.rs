@@ -67,6 +67,7 @@ fn journal_runs(db: &str) -> (usize, usize) {
             .unwrap()
             .parse()
             .unwrap();
+        c.close().await.unwrap();
         (runs.len(), n)
     })
 }

@@ -363,7 +363,12 @@ fn upgrade_story(db: &str, mysql: bool) {
     use ghost_migrate::journal;
     old_journal(db, mysql);
     let old = "20261123000001,20261203000001";
-    let new = "20261123000001,20261203000001,20261205000001";
+    // SQLite also records the journal mode an apply switched from (20261205000002).
+    let new = if mysql {
+        "20261123000001,20261203000001,20261205000001"
+    } else {
+        "20261123000001,20261203000001,20261205000001,20261205000002"
+    };
     let snap_id = "gm-20261204-100000-aaaaaa";
     let before = json(&run(&["runs", "--db", db, "--json"]));
     let snap = &before["runs"][0];

@@ -19,3 +19,4 @@ mod tlsdb;
 mod tools;
 mod variants;
 mod verify;
+mod wal;
