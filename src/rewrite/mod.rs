@@ -816,10 +816,11 @@ async fn apply_all(
         ..Run::new("rewrite", req.args.clone(), None)
     };
     let mut report = new_report(req, false);
-    // SQLite: WAL mode for the duration, so a second connection reads while this one writes.
-    // GHOST_MIGRATE_SQLITE_WAL=0 keeps the file's journal mode and reads on the writing
-    // connection (the serial path; for comparisons and for operators who want no switch).
-    let wal_allowed = std::env::var("GHOST_MIGRATE_SQLITE_WAL").as_deref() != Ok("0");
+    // SQLite, opt-in (GHOST_MIGRATE_SQLITE_WAL=1): WAL mode for the duration, so a second
+    // connection reads while this one writes. Measured not faster than one connection on a
+    // 2-core machine (bench/RESULTS.md, 2026-12-05 evening), so the default keeps the file's
+    // journal mode and reads on the writing connection.
+    let wal_allowed = std::env::var("GHOST_MIGRATE_SQLITE_WAL").as_deref() == Ok("1");
     let wal = match conn.engine() {
         Engine::Sqlite if !wal_allowed => None,
         Engine::Sqlite => match journal::mode::to_wal(conn).await? {

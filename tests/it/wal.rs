@@ -68,7 +68,24 @@ fn apply(db: &str, to: &str, extra: &[&str]) -> std::process::Output {
         "--json",
     ];
     a.extend_from_slice(extra);
-    run(&a)
+    run_wal(&a)
+}
+
+/// `run` with WAL mode asked for (`GHOST_MIGRATE_SQLITE_WAL=1`; one connection is the default).
+fn run_wal(args: &[&str]) -> std::process::Output {
+    let out = bin()
+        .env("GHOST_MIGRATE_SQLITE_WAL", "1")
+        .args(args)
+        .output()
+        .expect("run ghost-migrate");
+    eprintln!(
+        "$ GHOST_MIGRATE_SQLITE_WAL=1 ghost-migrate {}\nexit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 fn warnings(o: &std::process::Output) -> Vec<String> {
@@ -83,7 +100,13 @@ fn warnings(o: &std::process::Output) -> Vec<String> {
 /// Starts an apply that pauses (debug-build test hook) after reading its first posts batch,
 /// and returns once it has paused: the file is in WAL mode and the transaction is open.
 fn paused_apply(db: &str) -> std::process::Child {
+    paused_apply_with(db, "1")
+}
+
+/// An apply that pauses 4 s in the posts table, `GHOST_MIGRATE_SQLITE_WAL` set to `wal`.
+fn paused_apply_with(db: &str, wal: &str) -> std::process::Child {
     let mut child = bin()
+        .env("GHOST_MIGRATE_SQLITE_WAL", wal)
         .args(rewrite_args(db, &["--yes", "--json", "--no-progress"]))
         .env("GHOST_MIGRATE_TEST_PAUSE_TABLE", "posts")
         .env("GHOST_MIGRATE_TEST_PAUSE_MS", "4000")
@@ -147,6 +170,20 @@ fn the_file_is_in_wal_mode_only_while_applying() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_rollback_mode(&db);
+    assert_eq!(count_in(&dump(&db), FROM), 0);
+}
+
+#[test]
+fn by_default_the_apply_never_switches_the_journal_mode() {
+    let (_d, db) = sqlite_copy();
+    let child = paused_apply_with(&db, "");
+    // Mid-apply: still Ghost's rollback journal, no record, no -wal file.
+    assert_eq!(header_versions(&db), (1, 1));
+    assert!(!wal_file(&db));
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_rollback_mode(&db);
+    assert_eq!(recorded_mode(&db), None);
     assert_eq!(count_in(&dump(&db), FROM), 0);
 }
 
@@ -233,7 +270,7 @@ fn a_held_file_falls_back_to_one_connection() {
         })
     };
     held_rx.recv().unwrap();
-    let o = run(&[
+    let o = run_wal(&[
         "rewrite",
         "--db",
         &db,
