@@ -167,7 +167,9 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
     {
         let status = if report.interrupted {
             journal::StepStatus::Interrupted
-        } else if report.failures.is_empty() {
+        } else if report.failures.is_empty()
+            && report.variants.as_ref().is_none_or(|v| v.failed.is_empty())
+        {
             journal::StepStatus::Applied
         } else {
             journal::StepStatus::Failed
