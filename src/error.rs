@@ -52,6 +52,13 @@ pub enum Error {
     /// An AWS call failed (S3, RDS): exit 4.
     #[error("{msg}")]
     Aws { msg: String, hint: Option<String> },
+    /// A step of `run` failed: its own error and exit code; the run resumes at that step.
+    #[error("step {step} failed: {source}")]
+    Step { step: String, source: Box<Error> },
+    /// A step of `run` ended with a result that is not clean (verify found missing objects,
+    /// uploads failed): the exit code the command itself would have had.
+    #[error("{what} did not finish cleanly (exit {code}); its report is above")]
+    StepOutcome { what: String, code: u8 },
 }
 
 impl Error {
@@ -73,6 +80,8 @@ impl Error {
                 | DbError::Tls { .. },
             ) => exit::USAGE,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::Step { source, .. } => source.exit_code(),
+            Error::StepOutcome { code, .. } => *code,
             _ => exit::FAILED,
         }
     }
@@ -94,6 +103,13 @@ impl Error {
             Error::Db(DbError::BadUrl(_)) => Some(
                 "use a SQLite path, sqlite:///path/ghost.db, or mysql://user:pass@host:3306/ghost"
                     .to_string(),
+            ),
+            Error::Step { step, source } => Some(match source.hint() {
+                Some(h) => format!("{h}; then run the plan again: it resumes at the {step} step"),
+                None => format!("fix the cause, then run the plan again: it resumes at the {step} step"),
+            }),
+            Error::StepOutcome { .. } => Some(
+                "fix what the report names, then run the plan again: it resumes at this step".into(),
             ),
             _ => None,
         }

@@ -16,11 +16,13 @@ pub mod inventory;
 pub mod journal;
 pub mod outcome;
 pub mod output;
+pub mod plan;
 pub mod progress;
 pub mod reader;
 pub mod redirects;
 pub mod refs;
 pub mod rewrite;
+pub mod runbook;
 pub mod snapshot;
 pub mod sync;
 pub mod url;
@@ -57,6 +59,8 @@ pub async fn run(cli: Cli, out: &Output) -> Result<u8> {
         Command::Redirects(a) => {
             cmd::redirects::execute(cmd::redirects::Request::from_args(a)?, out).await?
         }
+        Command::Plan(a) => cmd::plan::execute(cmd::plan::Request::from_args(a)?, out).await?,
+        Command::Run(a) => cmd::run::execute(cmd::run::Request::from_args(a)?, out).await?,
         Command::Runs(a) => cmd::runs::execute(cmd::runs::Request::from_args(a)?, out).await?,
         Command::Rollback(a) => {
             cmd::rollback::execute(cmd::rollback::Request::from_args(a)?, out).await?

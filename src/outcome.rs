@@ -48,6 +48,10 @@ pub enum Outcome {
     Runs(Vec<Run>),
     Run(Box<Run>),
     Rollback(RollbackReport),
+    /// `plan`: the chosen runbook, why, and what needs a look.
+    Plan(Box<crate::plan::PlanReport>),
+    /// `run`: the steps and how each ended, the rollback commands, the snapshot.
+    Runbook(Box<crate::runbook::RunbookReport>),
 }
 
 impl Outcome {
@@ -71,6 +75,8 @@ impl Outcome {
             Outcome::Runs(runs) => Ok(json!({"schema": schema, "runs": runs})),
             Outcome::Run(run) => Ok(json!({"schema": schema, "run": run})),
             Outcome::Rollback(r) => to_value(r),
+            Outcome::Plan(r) => to_value(r),
+            Outcome::Runbook(r) => to_value(r),
         };
         Some(v.expect("report types serialize"))
     }
@@ -99,6 +105,9 @@ impl Outcome {
                 (false, true) => exit::FOUND,
                 (false, false) => exit::WARNINGS,
             },
+            Outcome::Plan(r) if r.findings.iter().any(|f| f.severity == "blocker") => {
+                exit::FOUND
+            }
             _ => exit::OK,
         }
     }

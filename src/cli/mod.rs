@@ -36,6 +36,12 @@ pub enum Command {
     /// Write redirect rules that send the old hosts' /content/images|media|files/ URLs to the
     /// CDN (for newsletters already sent and links elsewhere): Ghost, nginx or CloudFront.
     Redirects(RedirectsArgs),
+    /// Read-only: detect the Ghost version, storage set-up, URL inventory and bucket, choose
+    /// the strategy and write the whole migration as a reviewable TOML runbook.
+    Plan(PlanArgs),
+    /// Execute a plan file: snapshot, sync, dry run, confirm, apply, restart, CDN
+    /// invalidation, verify; each step journalled, a re-run resumes after the last finished one.
+    Run(RunArgs),
     /// List the runs recorded in the database's journal, or show one.
     Runs(RunsArgs),
     /// Undo one run: restore the old values where the cells still hold what the run wrote.
@@ -437,4 +443,79 @@ pub struct RedirectsArgs {
     /// --format ghost: yaml (redirects.yaml, Ghost 4+; default) or json (redirects.json).
     #[arg(long, value_enum)]
     pub syntax: Option<GhostSyntax>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// The bucket the content goes to.
+    #[arg(long, env = "GHOST_MIGRATE_BUCKET")]
+    pub bucket: String,
+    /// Key prefix in the bucket (as sync-images takes it).
+    #[arg(long, default_value = "content/")]
+    pub prefix: String,
+    /// The CDN URL of the content root, e.g. https://cdn.example.com/content/.
+    #[arg(long, value_name = "URL")]
+    pub cdn_url: String,
+    /// Ghost's content directory (default: paths.contentPath from --ghost-config).
+    #[arg(long, value_name = "PATH")]
+    pub content_dir: Option<PathBuf>,
+    /// Override the chosen strategy: cdn-absolute or ghost-urls.
+    #[arg(long, value_name = "STRATEGY")]
+    pub strategy: Option<String>,
+    /// Snapshot mode: sqlite, rds-cluster, rds-instance or skip (default: from the database).
+    #[arg(long, value_name = "MODE")]
+    pub snapshot: Option<String>,
+    /// The Aurora cluster or RDS instance to snapshot (default: from an RDS endpoint host).
+    #[arg(long, value_name = "ID")]
+    pub snapshot_id: Option<String>,
+    /// The ECS cluster running Ghost (restart by a new deployment).
+    #[arg(long, value_name = "NAME")]
+    pub ecs_cluster: Option<String>,
+    /// The ECS service running Ghost.
+    #[arg(long, value_name = "NAME")]
+    pub ecs_service: Option<String>,
+    /// The CloudFront distribution in front of the site (its cached pages are invalidated).
+    #[arg(long, value_name = "ID")]
+    pub cloudfront_distribution_id: Option<String>,
+    /// Make missing size/ variants by asking this running Ghost (default: resize locally).
+    #[arg(long, value_name = "URL")]
+    pub variants_from: Option<String>,
+    /// Where the dry run's report goes (.html, .md or .json), relative to the plan file.
+    #[arg(long, value_name = "FILE", default_value = "migration-report.html")]
+    pub report: PathBuf,
+    /// Write the plan to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The plan file `ghost-migrate plan` wrote.
+    pub plan: PathBuf,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Apply without asking, and mark a manual restart as manual instead of waiting.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show each step with its state (done, pending) and what it will run; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Start at this step (snapshot, sync-images, dry-run, confirm, apply, restart,
+    /// invalidate, verify) instead of after the last finished one.
+    #[arg(long, value_name = "STEP")]
+    pub from_step: Option<String>,
+    /// Start a new run of the plan even though one is recorded (a changed plan file, or a
+    /// finished run to repeat).
+    #[arg(long)]
+    pub restart: bool,
+    /// Seconds to wait for the database server to answer.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub connect_timeout: u64,
 }

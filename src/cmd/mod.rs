@@ -6,9 +6,11 @@
 
 pub mod db;
 pub mod docs;
+pub mod plan;
 pub mod redirects;
 pub mod rewrite;
 pub mod rollback;
+pub mod run;
 pub mod runs;
 pub mod scan;
 pub mod snapshot;
@@ -92,6 +94,8 @@ mod tests {
             Command::Rewrite(a) => check(super::rewrite::Request::from_args(a)),
             Command::Redirects(a) => check(super::redirects::Request::from_args(a)),
             Command::Runs(a) => check(super::runs::Request::from_args(a)),
+            Command::Plan(a) => check(super::plan::Request::from_args(a)),
+            Command::Run(a) => check(super::run::Request::from_args(a)),
             Command::Rollback(a) => check(super::rollback::Request::from_args(a)),
             Command::Completions { .. } | Command::Man { .. } => Ok(()),
         }

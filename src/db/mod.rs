@@ -175,6 +175,22 @@ impl Target {
     }
 
     /// True when `--db` asked for IAM authentication (`?iam-auth=true`).
+    /// The MySQL server's host name (None for SQLite).
+    pub fn host(&self) -> Option<String> {
+        match self {
+            Target::Mysql { opts, .. } => Some(opts.get_host().to_string()),
+            Target::Sqlite { .. } => None,
+        }
+    }
+
+    /// Whether the MySQL connection carries a password (which a plan file must not hold).
+    pub fn has_password(&self) -> bool {
+        match self {
+            Target::Mysql { display, .. } => display.contains(":***@"),
+            Target::Sqlite { .. } => false,
+        }
+    }
+
     pub fn wants_iam(&self) -> bool {
         matches!(self, Target::Mysql { iam, .. } if !matches!(iam, iam::Iam::Off))
     }

@@ -15,6 +15,9 @@ pub struct GhostConfig {
     /// Ghost 6's CDN bases, `urls.image|media|files`: what `__GHOST_URL__/content/<root>/`
     /// expands to, as (root, base).
     pub asset_urls: Vec<(String, String)>,
+    /// `storage.active` (a string, or `storage.active.images` style objects) and that
+    /// adapter's settings object (`storage.<name>`), for `plan`'s adapter checks.
+    pub storage: Option<(String, Value)>,
 }
 
 impl GhostConfig {
@@ -52,7 +55,8 @@ fn apply_env(cfg: &mut Value, env: &[(String, String)]) {
         let wanted = lower == "url"
             || lower.starts_with("database__")
             || lower.starts_with("paths__")
-            || lower.starts_with("urls__");
+            || lower.starts_with("urls__")
+            || lower.starts_with("storage__");
         if !wanted {
             continue;
         }
@@ -193,6 +197,27 @@ impl GhostConfig {
                     str_of(&cfg, &["urls", key]).map(|b| (root.to_string(), b.to_string()))
                 })
                 .collect(),
+            storage: storage_of(&cfg),
         })
     }
+}
+
+/// `storage.active` and the adapter's settings: Ghost takes a string (one adapter for all) or
+/// an object per feature (`{"images": "s3", "media": "s3"}`); the images adapter is the one
+/// that matters here.
+fn storage_of(cfg: &Value) -> Option<(String, Value)> {
+    let active = val_of(cfg, &["storage", "active"])?;
+    let name = match active {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => m
+            .get("images")
+            .or_else(|| m.values().next())
+            .and_then(|v| v.as_str())?
+            .to_string(),
+        _ => return None,
+    };
+    let settings = val_of(cfg, &["storage", &name])
+        .cloned()
+        .unwrap_or(Value::Null);
+    Some((name, settings))
 }

@@ -33,11 +33,13 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = migrations!("sqlite":
     "20261203000001_compressed_old_values.sql",
     "20261205000001_run_detail.sql",
     "20261205000002_journal_mode.sql",
+    "20261206000001_runbook.sql",
 );
 const MYSQL_MIGRATIONS: &[(&str, &str)] = migrations!("mysql":
     "20261123000001_journal.sql",
     "20261203000001_compressed_old_values.sql",
     "20261205000001_run_detail.sql",
+    "20261206000001_runbook.sql",
 );
 
 /// The migration that added `ghost_migrate_runs.detail`: journals made before it lack the

@@ -14,6 +14,13 @@ pub fn render(out: &Output, outcome: &Outcome) {
         ));
         out.notice(&crate::snapshot::resume_hint(source, &report.snapshot_id));
     }
+    // `run --json` streams JSON lines: its summary is one line too.
+    if out.json
+        && let Outcome::Runbook(r) = outcome
+    {
+        out.println(&serde_json::to_string(r).expect("report types serialize"));
+        return;
+    }
     if out.json
         && let Some(doc) = outcome.document()
     {
@@ -51,5 +58,7 @@ pub fn render(out: &Output, outcome: &Outcome) {
         Outcome::Runs(runs) => table::print_runs(out, runs),
         Outcome::Run(run) => table::print_run(out, run),
         Outcome::Rollback(r) => table::print_rollback(out, r),
+        Outcome::Plan(r) => table::print_plan(out, r),
+        Outcome::Runbook(r) => table::print_runbook(out, r),
     }
 }

@@ -638,3 +638,83 @@ mod tests {
         );
     }
 }
+
+/// `plan`: the plan file's text on stdout (without --out), the reasons and findings on stderr
+/// as notices when it was written to a file.
+pub fn print_plan(out: &Output, r: &crate::plan::PlanReport) {
+    match &r.written_to {
+        None => out.write_raw(r.text.as_bytes()),
+        Some(p) => {
+            out.println(&format!("Plan written to {p} (strategy: {}).", r.strategy));
+            for why in &r.reasons {
+                out.println(&format!("  - {why}"));
+            }
+            for f in &r.findings {
+                out.println(&format!("  {}: {}", f.severity.to_uppercase(), f.message));
+            }
+            out.println(&format!("Review it, then: ghost-migrate run {p}"));
+        }
+    }
+}
+
+/// `run`: one line per step, then what changed, the rollback commands and the snapshot.
+pub fn print_runbook(out: &Output, r: &crate::runbook::RunbookReport) {
+    out.println("");
+    let head = match (&r.runbook_id, r.dry_run) {
+        (_, true) => format!("Dry run of {}: nothing was run.", r.plan),
+        (Some(id), false) => format!("Run {id} of {}:", r.plan),
+        (None, false) => format!("{}:", r.plan),
+    };
+    out.println(&head);
+    let mut t = table(out, &["step", "status", "detail"]);
+    for s in &r.steps {
+        t.add_row(vec![
+            Cell::new(s.step.name()),
+            Cell::new(&s.status),
+            Cell::new(step_detail(&s.detail)),
+        ]);
+    }
+    out.println(&t.to_string());
+    if let Some(s) = &r.snapshot {
+        out.println(&format!("snapshot: {s}"));
+    }
+    for c in &r.rollback {
+        out.println(&format!("undo: {c}"));
+    }
+}
+
+/// A step's detail in a few words.
+fn step_detail(d: &serde_json::Value) -> String {
+    let mut parts = Vec::new();
+    for k in ["backup", "snapshot_id", "mode", "note", "command", "by"] {
+        if let Some(v) = d.get(k).and_then(|v| v.as_str()) {
+            parts.push(format!("{k}: {v}"));
+            break;
+        }
+    }
+    if let Some(t) = d.get("totals") {
+        let n = |k: &str| t.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        if t.get("uploaded").is_some() {
+            parts.push(format!("{} uploaded, {} unchanged", n("uploaded"), n("skipped")));
+        }
+    }
+    if let Some(ps) = d.get("passes").and_then(|v| v.as_array()) {
+        for p in ps {
+            let n = |k: &str| p.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            parts.push(format!(
+                "{} -> {}: {} occurrence(s) in {} row(s)",
+                p.get("from").and_then(|v| v.as_str()).unwrap_or(""),
+                p.get("to").and_then(|v| v.as_str()).unwrap_or(""),
+                n("occurrences"),
+                n("rows_changed")
+            ));
+        }
+    }
+    if let Some(m) = d.get("missing").and_then(|v| v.as_array()) {
+        parts.push(format!("{} missing", m.len()));
+    }
+    if let Some(e) = d.get("error").and_then(|v| v.as_str()) {
+        parts.push(e.to_string());
+    }
+    parts.join("; ")
+}

@@ -23,7 +23,7 @@ pub struct Ref {
 /// A checked `--cdn-url`: the matcher of its URLs and the base its keys hang under.
 pub struct Cdn {
     pub url: String,
-    finder: Finder,
+    pub finder: Finder,
     base: CdnBase,
 }
 
