@@ -105,9 +105,7 @@ impl Outcome {
                 (false, true) => exit::FOUND,
                 (false, false) => exit::WARNINGS,
             },
-            Outcome::Plan(r) if r.findings.iter().any(|f| f.severity == "blocker") => {
-                exit::FOUND
-            }
+            Outcome::Plan(r) if r.findings.iter().any(|f| f.severity == "blocker") => exit::FOUND,
             _ => exit::OK,
         }
     }

@@ -102,16 +102,20 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
         engine_sqlite: matches!(target, Target::Sqlite { .. }),
         site_url: site.as_ref().map(|s| s.url.clone()),
         site_host: site.as_ref().map(|s| s.host_port()),
-        content_dir: content_dir.clone().map(|d| {
-            std::path::absolute(&d).unwrap_or(d)
-        }),
+        content_dir: content_dir
+            .clone()
+            .map(|d| std::path::absolute(&d).unwrap_or(d)),
         ..Facts::default()
     };
     match &target {
         Target::Sqlite { path } => {
             if req.db.ghost_config.is_none() {
-                facts.db_for_plan =
-                    Some(std::path::absolute(path).unwrap_or(path.clone()).display().to_string());
+                facts.db_for_plan = Some(
+                    std::path::absolute(path)
+                        .unwrap_or(path.clone())
+                        .display()
+                        .to_string(),
+                );
             }
         }
         Target::Mysql { .. } => {
@@ -174,7 +178,11 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
                 || f.host == "(relative)";
             if is_own {
                 if f.rest.starts_with("size/") {
-                    variants.insert(format!("{}{}", f.root.trim_start_matches("/content/"), f.rest));
+                    variants.insert(format!(
+                        "{}{}",
+                        f.root.trim_start_matches("/content/"),
+                        f.rest
+                    ));
                 }
             } else if Some(f.host.as_str()) != cdn_host.as_deref() {
                 *other.entry(f.host.clone()).or_default() += 1;

@@ -80,12 +80,16 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
             .or(plan.aws.endpoint_url.clone()),
         force_path_style: req.aws.force_path_style || plan.aws.force_path_style,
     };
-    let db_value = plan
+    let db_value = plan.ghost.db.clone().or_else(|| {
+        std::env::var("GHOST_MIGRATE_DB")
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
+    let config = plan
         .ghost
-        .db
-        .clone()
-        .or_else(|| std::env::var("GHOST_MIGRATE_DB").ok().filter(|s| !s.is_empty()));
-    let config = plan.ghost.config.as_ref().map(|c| plan.resolve(&plan_path, c));
+        .config
+        .as_ref()
+        .map(|c| plan.resolve(&plan_path, c));
     if db_value.is_none() && config.is_none() {
         return Err(Error::usage(
             format!(
@@ -150,7 +154,10 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
                 .map(|s| StepSummary {
                     step: *s,
                     status: "done before".into(),
-                    detail: st.row(*s).and_then(|r| r.detail.clone()).unwrap_or(Value::Null),
+                    detail: st
+                        .row(*s)
+                        .and_then(|r| r.detail.clone())
+                        .unwrap_or(Value::Null),
                 })
                 .collect();
             out.notice(&format!(
@@ -202,7 +209,10 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
             steps.push(StepSummary {
                 step,
                 status: "done before".into(),
-                detail: st.row(step).and_then(|r| r.detail.clone()).unwrap_or(Value::Null),
+                detail: st
+                    .row(step)
+                    .and_then(|r| r.detail.clone())
+                    .unwrap_or(Value::Null),
             });
             continue;
         }
@@ -222,7 +232,9 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
                 step.name()
             ));
         }
+        crash_point(step, "before");
         let result = ctx.run_step(step, &st).await;
+        crash_point(step, "after");
         let mut conn = target.connect(timeout).await?;
         match result {
             Ok((status, detail)) => {
@@ -238,7 +250,8 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
                 });
             }
             Err(e) => {
-                let detail = json!({"error": e.to_string(), "hint": e.hint(), "exit_code": e.exit_code()});
+                let detail =
+                    json!({"error": e.to_string(), "hint": e.hint(), "exit_code": e.exit_code()});
                 runbook::step_ended(&mut conn, &st, step, "failed", &detail).await?;
                 event(
                     out,
@@ -258,6 +271,21 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
     Ok(Outcome::Runbook(Box::new(report)))
 }
 
+/// The tests' kill -9: `GHOST_MIGRATE_TEST_CRASH_AT=<step>:before|after` sends SIGKILL to this
+/// process right after the step was recorded as started (before it does anything), or right
+/// after it did its work and before it is recorded as finished: the two moments a resume must
+/// handle. Unset in normal use.
+fn crash_point(step: Step, when: &str) {
+    if std::env::var("GHOST_MIGRATE_TEST_CRASH_AT")
+        .is_ok_and(|v| v == format!("{}:{when}", step.name()))
+    {
+        // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+}
+
 /// A relative SQLite path in the plan is relative to the plan file's folder.
 fn resolve_db(plan: &Plan, plan_path: &Path, db: &str) -> String {
     if db.contains("://") || Path::new(db).is_absolute() {
@@ -274,13 +302,13 @@ async fn dry_run(
     sha: &str,
     from: Option<Step>,
 ) -> Result<Outcome> {
-    let start = from.or(existing.as_ref().and_then(RunbookState::next)).or(
-        if existing.is_none() {
+    let start = from
+        .or(existing.as_ref().and_then(RunbookState::next))
+        .or(if existing.is_none() {
             Some(Step::Snapshot)
         } else {
             None
-        },
-    );
+        });
     let empty = RunbookState {
         id: String::new(),
         plan_sha256: sha.to_string(),
@@ -397,7 +425,9 @@ impl Ctx<'_> {
     }
 
     fn report_path(&self, n: usize) -> PathBuf {
-        let p = self.plan.resolve(&self.plan_path, &self.plan.rewrite.report);
+        let p = self
+            .plan
+            .resolve(&self.plan_path, &self.plan.rewrite.report);
         if n == 0 {
             return p;
         }
@@ -439,7 +469,9 @@ impl Ctx<'_> {
             Step::Snapshot => match p.snapshot.mode.as_str() {
                 "skip" => json!({"mode": "skip"}),
                 "sqlite" => json!({"mode": "sqlite", "backup": self.backup_path(st)}),
-                m => json!({"mode": m, "source": p.snapshot.id, "snapshot_id": self.snapshot_id(st)}),
+                m => {
+                    json!({"mode": m, "source": p.snapshot.id, "snapshot_id": self.snapshot_id(st)})
+                }
             },
             Step::SyncImages => json!({
                 "bucket": p.sync.bucket, "prefix": p.sync.prefix, "content_dir": self.content_dir(),
@@ -457,8 +489,12 @@ impl Ctx<'_> {
             Step::Restart => json!({
                 "ecs_cluster": p.restart.ecs_cluster, "ecs_service": p.restart.ecs_service, "command": p.restart.command,
             }),
-            Step::Invalidate => json!({"cloudfront_distribution_id": p.cdn.cloudfront_distribution_id}),
-            Step::Verify => json!({"bucket": p.sync.bucket, "prefix": p.sync.prefix, "cdn_url": p.cdn.url, "http": p.verify.http}),
+            Step::Invalidate => {
+                json!({"cloudfront_distribution_id": p.cdn.cloudfront_distribution_id})
+            }
+            Step::Verify => {
+                json!({"bucket": p.sync.bucket, "prefix": p.sync.prefix, "cdn_url": p.cdn.url, "http": p.verify.http})
+            }
         }
     }
 
@@ -500,9 +536,11 @@ impl Ctx<'_> {
                     sse_kms_key_id: None,
                     rehash: false,
                 };
-                let o =
-                    super::sync_images::execute(super::sync_images::Request::from_args(args)?, self.out)
-                        .await?;
+                let o = super::sync_images::execute(
+                    super::sync_images::Request::from_args(args)?,
+                    self.out,
+                )
+                .await?;
                 self.show(&o);
                 finished(&o, "sync-images")
             }
@@ -586,7 +624,12 @@ impl Ctx<'_> {
         }
     }
 
-    async fn rewrite(&self, pass: &RewritePass, dry: bool, report: Option<PathBuf>) -> Result<Outcome> {
+    async fn rewrite(
+        &self,
+        pass: &RewritePass,
+        dry: bool,
+        report: Option<PathBuf>,
+    ) -> Result<Outcome> {
         let args = RewriteArgs {
             db: self.db.clone(),
             from: pass.from.clone(),
@@ -654,7 +697,8 @@ impl Ctx<'_> {
             // Started before (killed while AWS made it): wait for that one.
             args.resume = st.row(Step::Snapshot).is_some();
         }
-        let first = super::snapshot::execute(super::snapshot::Request::from_args(args)?, self.out).await;
+        let first =
+            super::snapshot::execute(super::snapshot::Request::from_args(args)?, self.out).await;
         let o = match first {
             Err(e) if rds && st.row(Step::Snapshot).is_some() => {
                 // `--resume` of a snapshot that was never created: create it now.
@@ -755,13 +799,19 @@ impl Ctx<'_> {
             .clone()
             .unwrap_or_else(|| "restart Ghost (ghost restart, docker restart ghost, ...)".into());
         if self.yes {
-            self.out
-                .warn(&format!("restart Ghost yourself now (it caches settings): {cmd}"));
-            return Ok(("manual".into(), json!({"command": cmd, "done_by": "operator (--yes: not waited for)"})));
+            self.out.warn(&format!(
+                "restart Ghost yourself now (it caches settings): {cmd}"
+            ));
+            return Ok((
+                "manual".into(),
+                json!({"command": cmd, "done_by": "operator (--yes: not waited for)"}),
+            ));
         }
         if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             return Err(Error::usage(
-                format!("restart Ghost now ({cmd}); this step waits for a confirmation and stdin is not a terminal"),
+                format!(
+                    "restart Ghost now ({cmd}); this step waits for a confirmation and stdin is not a terminal"
+                ),
                 "restart Ghost, then run the same command with --yes (the run resumes at this step)",
             ));
         }
@@ -772,7 +822,10 @@ impl Ctx<'_> {
                 "restart Ghost, then run the plan again: it resumes at the restart step",
             ));
         }
-        Ok(("finished".into(), json!({"command": cmd, "done_by": "operator"})))
+        Ok((
+            "finished".into(),
+            json!({"command": cmd, "done_by": "operator"}),
+        ))
     }
 
     async fn restart_ecs(&self, cluster: &str, service: &str) -> Result<(String, Value)> {
@@ -799,7 +852,7 @@ impl Ctx<'_> {
 /// A step's outcome: finished (exit 0, or 3 = done with warnings), else the step failed with
 /// the exit code the command would have had.
 fn finished(o: &Outcome, what: &str) -> Result<(String, Value)> {
-    let doc = o.document().unwrap_or(Value::Null);
+    let doc = compact(o.document().unwrap_or(Value::Null));
     match o.exit_code() {
         exit::OK => Ok(("finished".into(), doc)),
         exit::WARNINGS => Ok(("finished".into(), doc)),
@@ -808,4 +861,34 @@ fn finished(o: &Outcome, what: &str) -> Result<(String, Value)> {
             code,
         }),
     }
+}
+
+/// A step's report as the runbook journal keeps it: the totals and what went wrong, not every
+/// uploaded file (a large site's list would be megabytes in Ghost's database).
+fn compact(doc: Value) -> Value {
+    const KEEP: usize = 50;
+    let Value::Object(mut m) = doc else {
+        return doc;
+    };
+    let cut = |m: &mut serde_json::Map<String, Value>, key: &str| {
+        if let Some(Value::Array(a)) = m.get_mut(key)
+            && a.len() > KEEP
+        {
+            let n = a.len();
+            a.truncate(KEEP);
+            m.insert(format!("{key}_count"), json!(n));
+        }
+    };
+    m.remove("uploads");
+    m.remove("deletes");
+    for k in ["failures", "missing", "http_problems", "warnings"] {
+        cut(&mut m, k);
+    }
+    if let Some(Value::Object(v)) = m.get_mut("variants") {
+        if let Some(Value::Array(made)) = v.remove("made") {
+            v.insert("made_count".into(), json!(made.len()));
+        }
+        cut(v, "failed");
+    }
+    Value::Object(m)
 }

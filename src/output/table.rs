@@ -628,17 +628,6 @@ pub fn print_redirects(out: &Output, r: &crate::redirects::RedirectsReport) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_sample_stays_on_one_line() {
-        assert_eq!(
-            super::one_line("a.jpg 600w,\n\tb.jpg\r"),
-            "a.jpg 600w,\\n\\tb.jpg\\r"
-        );
-    }
-}
-
 /// `plan`: the plan file's text on stdout (without --out), the reasons and findings on stderr
 /// as notices when it was written to a file.
 pub fn print_plan(out: &Output, r: &crate::plan::PlanReport) {
@@ -695,7 +684,11 @@ fn step_detail(d: &serde_json::Value) -> String {
     if let Some(t) = d.get("totals") {
         let n = |k: &str| t.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
         if t.get("uploaded").is_some() {
-            parts.push(format!("{} uploaded, {} unchanged", n("uploaded"), n("skipped")));
+            parts.push(format!(
+                "{} uploaded, {} unchanged",
+                n("uploaded"),
+                n("skipped")
+            ));
         }
     }
     if let Some(ps) = d.get("passes").and_then(|v| v.as_array()) {
@@ -717,4 +710,15 @@ fn step_detail(d: &serde_json::Value) -> String {
         parts.push(e.to_string());
     }
     parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_sample_stays_on_one_line() {
+        assert_eq!(
+            super::one_line("a.jpg 600w,\n\tb.jpg\r"),
+            "a.jpg 600w,\\n\\tb.jpg\\r"
+        );
+    }
 }

@@ -108,9 +108,8 @@ pub fn rds_source(host: &str) -> Option<(&'static str, String)> {
     let mut labels = host.split('.');
     let name = labels.next()?.to_string();
     let second = labels.next()?;
-    if second.starts_with("cluster-ro-") {
-        Some(("rds-cluster", name))
-    } else if second.starts_with("cluster-") {
+    // `cluster-` (writer) and `cluster-ro-` (reader) endpoints both name the cluster.
+    if second.starts_with("cluster-") {
         Some(("rds-cluster", name))
     } else {
         Some(("rds-instance", name))
@@ -275,7 +274,11 @@ pub fn choose(f: &Facts, i: &Inputs) -> Result<Chosen> {
             Some((m, id)) => {
                 reasons.push(format!(
                     "The database host is an RDS endpoint: snapshot of the {} {id}.",
-                    if m == "rds-cluster" { "Aurora cluster" } else { "RDS instance" }
+                    if m == "rds-cluster" {
+                        "Aurora cluster"
+                    } else {
+                        "RDS instance"
+                    }
                 ));
                 (m.to_string(), Some(id))
             }
@@ -300,8 +303,7 @@ pub fn choose(f: &Facts, i: &Inputs) -> Result<Chosen> {
         let adapter_prefix = s.path_prefix.clone().unwrap_or_default();
         let same_bucket = s.bucket.as_deref() == Some(i.bucket.as_str());
         if s.active.to_ascii_lowercase().contains("s3") {
-            if same_bucket && !adapter_prefix.is_empty() && !i.prefix.starts_with(&adapter_prefix)
-            {
+            if same_bucket && !adapter_prefix.is_empty() && !i.prefix.starts_with(&adapter_prefix) {
                 warn(
                     &mut findings,
                     format!(
@@ -437,7 +439,10 @@ pub fn choose(f: &Facts, i: &Inputs) -> Result<Chosen> {
             ecs_cluster: i.ecs_cluster.clone(),
             ecs_service: i.ecs_service.clone(),
             command: if i.ecs_cluster.is_none() {
-                Some("ghost restart   (or: docker restart ghost / systemctl restart ghost_<site>)".into())
+                Some(
+                    "ghost restart   (or: docker restart ghost / systemctl restart ghost_<site>)"
+                        .into(),
+                )
             } else {
                 None
             },
@@ -485,8 +490,14 @@ mod tests {
     fn ghost_5_gets_absolute_cdn_urls() {
         let c = choose(&facts("5.130"), &inputs()).unwrap();
         assert_eq!(c.plan.ghost.strategy, "cdn-absolute");
-        assert_eq!(c.plan.rewrite.pass[0].from, "https://blog.example.com/content/");
-        assert_eq!(c.plan.rewrite.pass[0].to, "https://cdn.example.com/content/");
+        assert_eq!(
+            c.plan.rewrite.pass[0].from,
+            "https://blog.example.com/content/"
+        );
+        assert_eq!(
+            c.plan.rewrite.pass[0].to,
+            "https://cdn.example.com/content/"
+        );
         assert_eq!(c.plan.snapshot.mode, "sqlite");
         assert!(c.findings.is_empty(), "{:?}", c.findings);
     }
@@ -499,7 +510,10 @@ mod tests {
         assert_eq!(p.to, "__GHOST_URL__/content/");
         assert_eq!(p.ghost_url_base.as_deref(), Some("https://cdn.example.com"));
         let snippet = c.plan.ghost.config_snippet.unwrap();
-        assert!(snippet.contains("\"image\": \"https://cdn.example.com\""), "{snippet}");
+        assert!(
+            snippet.contains("\"image\": \"https://cdn.example.com\""),
+            "{snippet}"
+        );
         assert!(!snippet.contains("cdn.example.com/content"), "{snippet}");
         // 6.0 does not read urls.image.
         let c = choose(&facts("6.0"), &inputs()).unwrap();

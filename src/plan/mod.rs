@@ -410,12 +410,28 @@ mod tests {
     fn bad_plans_are_refused_with_the_fix() {
         let good = sample().to_toml(&[]);
         for (from, to, needle) in [
-            ("mode = \"sqlite\"", "mode = \"lvm\"", "snapshot.mode \"lvm\" is unknown"),
-            ("mode = \"sqlite\"", "mode = \"rds-cluster\"", "needs snapshot.id"),
+            (
+                "mode = \"sqlite\"",
+                "mode = \"lvm\"",
+                "snapshot.mode \"lvm\" is unknown",
+            ),
+            (
+                "mode = \"sqlite\"",
+                "mode = \"rds-cluster\"",
+                "needs snapshot.id",
+            ),
             ("bucket = \"my-bucket\"", "bucket = \"My_Bucket\"", "bucket"),
             ("concurrency = 16", "concurrency = 0", "out of range"),
-            ("strategy = \"cdn-absolute\"", "strategy = \"magic\"", "unknown"),
-            ("variants = true", "variants = true\nvariantz = 1", "unknown field"),
+            (
+                "strategy = \"cdn-absolute\"",
+                "strategy = \"magic\"",
+                "unknown",
+            ),
+            (
+                "variants = true",
+                "variants = true\nvariantz = 1",
+                "unknown field",
+            ),
             ("version = 1", "version = 2", "plan version 2"),
         ] {
             assert!(good.contains(from), "{from}");

@@ -56,16 +56,16 @@ impl Step {
         STEPS.into_iter().find(|x| x.name() == s).ok_or_else(|| {
             Error::usage(
                 format!("--from-step {s:?} is not a step"),
-                format!(
-                    "use one of: {}",
-                    STEPS.map(Step::name).join(", ")
-                ),
+                format!("use one of: {}", STEPS.map(Step::name).join(", ")),
             )
         })
     }
 
     pub fn index(self) -> usize {
-        STEPS.iter().position(|x| *x == self).expect("every step is listed")
+        STEPS
+            .iter()
+            .position(|x| *x == self)
+            .expect("every step is listed")
     }
 }
 

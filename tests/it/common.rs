@@ -253,6 +253,16 @@ pub fn scalar(db: &str, sql: &str) -> Option<String> {
     })
 }
 
+/// The first column of every row of a query.
+pub fn rows(db: &str, sql: &str) -> Vec<String> {
+    rt().block_on(async {
+        let mut c = connect(db).await;
+        let v = c.rows(sql, &[]).await.unwrap();
+        c.close().await.unwrap();
+        v.into_iter().filter_map(|r| r[0].clone()).collect()
+    })
+}
+
 pub fn exec(db: &str, sql: &str) {
     rt().block_on(async {
         let mut c = connect(db).await;

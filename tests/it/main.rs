@@ -10,6 +10,7 @@ mod matching;
 mod rdsproxy;
 mod redirects;
 mod rewrite;
+mod runbook;
 mod s3server;
 mod snapshot;
 mod sse;
