@@ -283,11 +283,13 @@ pub fn choose(f: &Facts, i: &Inputs) -> Result<Chosen> {
                 (m.to_string(), Some(id))
             }
             None => {
-                blocker(
-                    &mut findings,
-                    "the MySQL database is not on an RDS endpoint the plan recognises: set [snapshot] mode = \"rds-cluster\" or \"rds-instance\" with id, or mode = \"skip\" once you have a backup of your own".into(),
-                );
-                ("skip".to_string(), None)
+                return Err(Error::usage(
+                    format!(
+                        "the MySQL host {} is not an RDS/Aurora endpoint, so the plan cannot choose what to snapshot",
+                        f.db_host.as_deref().unwrap_or("(unknown)")
+                    ),
+                    "pass --snapshot rds-cluster --snapshot-id CLUSTER (or rds-instance), or --snapshot skip once you hold a backup of your own",
+                ));
             }
         },
     };
@@ -543,9 +545,11 @@ mod tests {
         let mut f = facts("5.130");
         f.engine_sqlite = false;
         f.db_host = Some("db.internal".into());
-        let c = choose(&f, &inputs()).unwrap();
-        assert_eq!(c.plan.snapshot.mode, "skip");
-        assert_eq!(c.findings[0].severity, "blocker");
+        let e = choose(&f, &inputs()).unwrap_err();
+        assert!(e.to_string().contains("not an RDS/Aurora endpoint"), "{e}");
+        let mut i = inputs();
+        i.snapshot_mode = Some("skip".into());
+        assert_eq!(choose(&f, &i).unwrap().plan.snapshot.mode, "skip");
     }
 
     #[test]

@@ -418,3 +418,44 @@ fn bad_plan_files_are_refused_before_anything_runs() {
     );
     assert!(keys(&s.ctx.s, &s.ctx.bucket).is_empty());
 }
+
+#[test]
+fn on_mariadb_a_plan_needs_a_snapshot_decision_then_runs_through() {
+    let Some(my) = crate::common::MyDb::new() else {
+        return;
+    };
+    let s = Site::new();
+    let plan_on = |extra: &[&str]| {
+        let mut c = s.ctx.cmd();
+        c.args(["plan", "--db", &my.url, "--site-url", SITE, "--bucket"])
+            .arg(&s.ctx.bucket)
+            .args(["--cdn-url", CDN, "--content-dir"])
+            .arg(&s.root)
+            .arg("--out")
+            .arg(&s.plan)
+            .args(extra);
+        show(c)
+    };
+    // 127.0.0.1 is no RDS endpoint: the plan will not guess whether a snapshot exists.
+    let o = plan_on(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(crate::common::stderr(&o).contains("--snapshot skip"));
+    assert!(!s.plan.exists());
+    let o = plan_on(&["--snapshot", "skip"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = s.plan_text();
+    assert!(text.contains("mode = \"skip\""), "{text}");
+    assert!(count_in(&dump(&my.url), OLD) > 50);
+    let o = s.run(&["--yes"], None);
+    assert_eq!(o.status.code(), Some(0));
+    let ev = events(&o);
+    let snap = ev
+        .iter()
+        .find(|e| e["event"] == "step_finished" && e["step"] == "snapshot")
+        .unwrap();
+    assert_eq!(snap["status"], "skipped");
+    let d = dump(&my.url);
+    assert_eq!(count_in(&d, OLD), 0);
+    assert!(count_in(&d, "https://cdn.example.com/content/images/") > 50);
+    assert_eq!(summary(&o)["rewrite_runs"].as_array().unwrap().len(), 1);
+}
