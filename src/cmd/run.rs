@@ -274,9 +274,10 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
 /// The tests' kill -9: `GHOST_MIGRATE_TEST_CRASH_AT=<step>:before|after` sends SIGKILL to this
 /// process right after the step was recorded as started (before it does anything), or right
 /// after it did its work and before it is recorded as finished: the two moments a resume must
-/// handle. Unset in normal use.
+/// handle. Debug builds (tests) only, like the README's other test-only hooks.
 fn crash_point(step: Step, when: &str) {
-    if std::env::var("GHOST_MIGRATE_TEST_CRASH_AT")
+    if cfg!(debug_assertions)
+        && std::env::var("GHOST_MIGRATE_TEST_CRASH_AT")
         .is_ok_and(|v| v == format!("{}:{when}", step.name()))
     {
         // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
