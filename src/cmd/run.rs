@@ -278,7 +278,7 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
 fn crash_point(step: Step, when: &str) {
     if cfg!(debug_assertions)
         && std::env::var("GHOST_MIGRATE_TEST_CRASH_AT")
-        .is_ok_and(|v| v == format!("{}:{when}", step.name()))
+            .is_ok_and(|v| v == format!("{}:{when}", step.name()))
     {
         // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
         unsafe {

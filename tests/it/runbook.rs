@@ -459,3 +459,87 @@ fn on_mariadb_a_plan_needs_a_snapshot_decision_then_runs_through() {
     assert!(count_in(&d, "https://cdn.example.com/content/images/") > 50);
     assert_eq!(summary(&o)["rewrite_runs"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_failed_snapshot_stops_the_run_before_anything_is_uploaded_or_rewritten() {
+    let s = Site::new();
+    assert_eq!(s.plan(&[]).status.code(), Some(0));
+    // An Aurora cluster moto does not have.
+    let text = s.plan_text().replace(
+        "mode = \"sqlite\"",
+        "mode = \"rds-cluster\"\nid = \"no-such-cluster\"",
+    );
+    std::fs::write(&s.plan, text).unwrap();
+    let o = s.run(&["--yes"], None);
+    assert_ne!(o.status.code(), Some(0));
+    let err = crate::common::stderr(&o);
+    assert!(err.contains("step snapshot failed"), "{err}");
+    assert!(err.contains("no-such-cluster"), "{err}");
+    let ev = events(&o);
+    assert!(
+        ev.iter()
+            .any(|e| e["event"] == "step_failed" && e["step"] == "snapshot")
+    );
+    assert!(
+        !ev.iter()
+            .any(|e| e["event"] == "step_started" && e["step"] != "snapshot")
+    );
+    assert!(keys(&s.ctx.s, &s.ctx.bucket).is_empty(), "nothing uploaded");
+    assert_eq!(applied_rewrites(&s.db), 0);
+    let status = crate::common::rows(
+        &s.db,
+        "SELECT status FROM ghost_migrate_runbook WHERE step = 'snapshot'",
+    );
+    assert_eq!(status, ["failed"]);
+}
+
+#[test]
+fn kill_9_while_the_sync_uploads_then_the_same_command_finishes() {
+    let s = Site::new();
+    assert_eq!(s.plan(&[]).status.code(), Some(0));
+    let mut c = s.ctx.cmd();
+    c.args(["run", "--yes", "--json"])
+        .arg(&s.plan)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    // Killed as soon as the first objects are in the bucket, in the middle of the step.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = 0;
+    while std::time::Instant::now() < deadline {
+        seen = keys(&s.ctx.s, &s.ctx.bucket).len();
+        if seen > 0 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let st = child.wait().unwrap();
+    assert!(seen > 0, "the sync had started");
+    if st.code().is_none() {
+        let started = crate::common::rows(
+            &s.db,
+            "SELECT status FROM ghost_migrate_runbook WHERE step = 'sync-images'",
+        );
+        assert_eq!(started, ["started"], "killed inside the step");
+    }
+    let o = s.run(&["--yes"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(summary(&o)["resumed"], true);
+    let sync = events(&o)
+        .into_iter()
+        .find(|e| e["event"] == "step_finished" && e["step"] == "sync-images")
+        .unwrap();
+    let t = &sync["result"]["totals"];
+    assert_eq!(
+        t["identical"].as_u64().unwrap() + t["uploaded"].as_u64().unwrap(),
+        t["local_files"].as_u64().unwrap(),
+        "{t}"
+    );
+    assert!(
+        t["identical"].as_u64().unwrap() > 0,
+        "what was uploaded is not sent again: {t}"
+    );
+    assert_eq!(count_in(&dump(&s.db), OLD), 0);
+    assert_eq!(applied_rewrites(&s.db), 1);
+}
