@@ -14,6 +14,7 @@ use crate::journal::{self, Entry, Run, Writer, mode::Wal};
 use crate::progress::{Progress, Task};
 use crate::url::{Site, UrlMap};
 pub mod report;
+pub mod rows;
 
 use crate::reader::{self, Batches, ScannedRow, TableScan};
 use report::{Report, Totals, UnknownColumn};
@@ -36,6 +37,8 @@ pub struct RewriteRequest {
     pub dry_run: bool,
     pub all_text_columns: bool,
     pub samples: usize,
+    /// List every changed row with its URL pairs in the report (`rows`: an HTML report).
+    pub list_rows: bool,
     pub batch_size: u32,
     pub connect_timeout: Duration,
     /// The arguments as recorded in the journal (no secrets).
@@ -78,6 +81,7 @@ fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
         settings_changed: false,
         warnings: Vec::new(),
         timings: Default::default(),
+        changed_rows: req.list_rows.then(Default::default),
     }
 }
 
@@ -398,6 +402,10 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
         report.unresolved_ghost_url += row.unresolved;
         report.outside_subdir += row.outside;
         let mut changed = false;
+        let mut listed = report
+            .changed_rows
+            .as_ref()
+            .and_then(|l| l.start(&t.table, &row.id));
         for (col, o) in t.columns.iter().zip(&row.cells) {
             match o {
                 Outcome::Unknown(n) => {
@@ -421,6 +429,9 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
                         c.samples
                             .push(report::sample(&row.id, &ch.before, &ch.first));
                     }
+                    if let Some(l) = listed.as_mut() {
+                        l.add(&col.name, ch);
+                    }
                     if p.absolute {
                         let u = absolute_entry(report, &t.table, &col.name);
                         u.rows += 1;
@@ -441,6 +452,9 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
             }
         }
         if changed {
+            if let Some(l) = report.changed_rows.as_mut() {
+                l.finish(listed);
+            }
             report.totals.rows_changed += 1;
             if t.table == "settings" || t.table == "custom_theme_settings" {
                 report.settings_changed = true;
@@ -761,6 +775,9 @@ impl Rewrite {
         )
         .await?;
         name_problems(&mut self.conn, &self.tables, &mut report).await;
+        if let Some(l) = report.changed_rows.as_mut() {
+            rows::name(&mut self.conn, &self.tables, l).await;
+        }
         finish_warnings(&mut report, &self.req, &self.scope);
         Ok(report)
     }
@@ -768,7 +785,7 @@ impl Rewrite {
     /// Rewrites every safe cell in one transaction, journalled; refuses (nothing written) when
     /// a cell is unsafe and `skip_unsafe` is off.
     pub async fn apply(&mut self, progress: &dyn Progress) -> Result<Report> {
-        apply_all(
+        let mut report = apply_all(
             &mut self.conn,
             &self.req,
             &self.tables,
@@ -776,7 +793,12 @@ impl Rewrite {
             &self.ctx,
             progress,
         )
-        .await
+        .await?;
+        // After the commit: the names are read, not written.
+        if let Some(l) = report.changed_rows.as_mut() {
+            rows::name(&mut self.conn, &self.tables, l).await;
+        }
+        Ok(report)
     }
 
     /// The database, as reports name it.
