@@ -17,6 +17,14 @@ const CSS: &str = include_str!("html.css");
 /// Marks a figure whose image failed (`.failed`: the placeholder shows) or loaded (its size).
 const JS: &str = "document.addEventListener('error',function(e){var t=e.target;if(t.tagName==='IMG'){t.parentNode.classList.add('failed')}},true);document.addEventListener('load',function(e){var t=e.target;if(t.tagName==='IMG'){var d=t.parentNode.querySelector('.dim');if(d){d.textContent=t.naturalWidth+'\\u00d7'+t.naturalHeight}}},true);";
 
+/// Changed rows are shown in folds (`<details>`) of about this many URL pairs, open until this
+/// many pairs are open and closed after that: a browser lays out only what is open, so a page
+/// at the cap opens in seconds rather than tens of seconds (Ctrl-F still finds text in a closed
+/// fold and opens it).
+const FOLD_PAIRS: usize = 500;
+const OPEN_PAIRS: usize = 1_000;
+const SMALL_PAIRS: usize = 50;
+
 /// What a caller may add to the report page beyond the rewrite `Report`. `rewrite --report
 /// x.html` passes `HtmlExtra::default()`; a runbook command passes its plan and the outcome of
 /// `verify`, shown after the header.
@@ -181,7 +189,7 @@ pub fn html(r: &Report, extra: &HtmlExtra) -> String {
     let _ = writeln!(
         o,
         "<footer>ghost-migrate {} &middot; report schema {}</footer></main></body></html>",
-        env!("CARGO_PKG_VERSION"),
+        esc(env!("GHOST_MIGRATE_VERSION")),
         r.schema
     );
     o
@@ -240,7 +248,7 @@ fn header(o: &mut String, r: &Report, mode: &str) {
             ("generated", generated),
             (
                 "tool",
-                format!("ghost-migrate {}", env!("CARGO_PKG_VERSION")),
+                format!("ghost-migrate {}", esc(env!("GHOST_MIGRATE_VERSION"))),
             ),
         ],
     );
@@ -483,18 +491,50 @@ fn changed_rows(o: &mut String, r: &Report) {
     }
     tables.sort_by_key(|t| *t != "posts");
     let site = r.site_url.as_deref();
+    let mut open = 0;
     for t in tables {
         let rows: Vec<&ChangedRow> = list.rows.iter().filter(|x| x.table == t).collect();
-        let _ = write!(
-            o,
-            r#"<details class="group" open><summary>{} &middot; {} row(s)</summary>"#,
-            esc(t),
-            n(rows.len() as u64)
-        );
-        for row in rows {
-            row_card(o, row, site);
+        // Folds of whole rows, each closed once it holds FOLD_PAIRS URL pairs.
+        let mut folds: Vec<&[&ChangedRow]> = Vec::new();
+        let (mut start, mut pairs) = (0, 0);
+        for (i, row) in rows.iter().enumerate() {
+            pairs += row.urls.len();
+            if pairs >= FOLD_PAIRS || i + 1 == rows.len() {
+                folds.push(&rows[start..=i]);
+                (start, pairs) = (i + 1, 0);
+            }
         }
-        o.push_str("</details>");
+        // A table with few URLs (settings, tags, users) is always open.
+        let small = rows.iter().map(|r| r.urls.len()).sum::<usize>() <= SMALL_PAIRS;
+        let mut first = 1;
+        for fold in folds {
+            let part = if fold.len() == rows.len() {
+                format!("{} row(s)", n(rows.len() as u64))
+            } else {
+                format!(
+                    "rows {}-{} of {}",
+                    n(first as u64),
+                    n((first + fold.len() - 1) as u64),
+                    n(rows.len() as u64)
+                )
+            };
+            let _ = write!(
+                o,
+                r#"<details class="group"{}><summary>{} &middot; {part}</summary>"#,
+                if open < OPEN_PAIRS || small {
+                    " open"
+                } else {
+                    ""
+                },
+                esc(t)
+            );
+            first += fold.len();
+            for row in fold {
+                open += row.urls.len();
+                row_card(o, row, site);
+            }
+            o.push_str("</details>");
+        }
     }
 }
 

@@ -132,7 +132,7 @@ fn rows_past_the_cap_are_announced_with_their_number() {
         page.contains("12,345 changed row(s) are <strong>not listed</strong>"),
         "{page}"
     );
-    assert!(page.contains("at most 20,000 rows and 4 MiB of URL text"));
+    assert!(page.contains("at most 10,000 rows and 2 MiB of URL text"));
     assert!(page.contains("(1 listed)"));
 
     r.changed_rows.as_mut().unwrap().not_listed = 0;
@@ -247,4 +247,42 @@ fn the_plan_and_verify_sections_show_when_given() {
     assert!(page.contains(r#"id="runbook""#) && page.contains("rds:&lt;snap&gt;"));
     assert!(page.contains(r#"id="verify""#) && page.contains("content/images/&lt;b&gt;.jpg"));
     assert!(page.contains("1 missing object(s)"));
+}
+
+#[test]
+fn long_tables_are_folded_and_only_the_first_folds_are_open() {
+    let mut r = report();
+    let list = r.changed_rows.as_mut().unwrap();
+    // 1,200 posts with one URL pair each: folds of 500 pairs, the first two open.
+    for i in 0..1200 {
+        list.rows.push(row(
+            "posts",
+            &i.to_string(),
+            &format!("https://blog.example.com/content/images/{i}.jpg"),
+            &format!("https://cdn.example.com/content/images/{i}.jpg"),
+        ));
+    }
+    // A small table stays open whatever came before it.
+    list.rows.push(row(
+        "settings",
+        "s1",
+        "https://blog.example.com/content/images/logo.png",
+        "https://cdn.example.com/content/images/logo.png",
+    ));
+    let page = html(&r, &HtmlExtra::default());
+    assert!(page.contains(
+        r#"<details class="group" open><summary>posts &middot; rows 1-500 of 1,200</summary>"#
+    ));
+    assert!(page.contains(
+        r#"<details class="group" open><summary>posts &middot; rows 501-1,000 of 1,200</summary>"#
+    ));
+    assert!(page.contains(
+        r#"<details class="group"><summary>posts &middot; rows 1,001-1,200 of 1,200</summary>"#
+    ));
+    assert!(
+        page.contains(
+            r#"<details class="group" open><summary>settings &middot; 1 row(s)</summary>"#
+        )
+    );
+    assert_eq!(page.matches("<article class=\"row\">").count(), 1201);
 }
