@@ -46,7 +46,8 @@ pub struct Change {
     pub counts: FormCounts,
     /// The first edit (for sample diffs).
     pub first: Edit,
-    /// Every edit, in order (the URL pairs an HTML report lists).
+    /// Every edit, in order (the URL pairs an HTML report lists; the rewrite engine drops them
+    /// when no report lists rows).
     pub edits: Vec<Edit>,
 }
 

@@ -138,6 +138,8 @@ pub struct Maps {
     pub absolute: Option<UrlMap>,
     /// The Ghost major version, from the `migrations` table.
     pub major: Option<u32>,
+    /// Keep every edit of a change (`RewriteRequest::list_rows`).
+    pub keep_edits: bool,
 }
 
 impl Maps {
@@ -216,7 +218,11 @@ fn plan_one(
     match cell::rewrite_cell(map, &t.table, col, id, v) {
         Ok(None) if kept > 0 => Outcome::KeptAbsolute(kept),
         Ok(None) => Outcome::Unchanged,
-        Ok(Some(change)) => {
+        Ok(Some(mut change)) => {
+            if !maps.keep_edits {
+                // Only a listing of the changed rows needs them: freed here, on this thread.
+                change.edits = Vec::new();
+            }
             let (guard, new_sha256, old_zlib) = match apply {
                 Some(engine) => (
                     crate::db::guard_value(engine, &change.before).into_owned(),
@@ -737,6 +743,7 @@ impl Rewrite {
                 main: req.map.clone(),
                 absolute: req.absolute_map.clone(),
                 major,
+                keep_edits: req.list_rows,
             }),
             skip_unsafe: req.skip_unsafe,
             needles: req.map.needles(),
