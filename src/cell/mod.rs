@@ -46,6 +46,9 @@ pub struct Change {
     pub counts: FormCounts,
     /// The first edit (for sample diffs).
     pub first: Edit,
+    /// Every edit, in order (the URL pairs an HTML report lists; the rewrite engine drops them
+    /// when no report lists rows).
+    pub edits: Vec<Edit>,
 }
 
 /// A cell the engine refuses to rewrite. Nothing is written while any exists, unless the run
@@ -238,6 +241,7 @@ pub fn rewrite_cell(
         after,
         counts,
         first,
+        edits,
     }))
 }
 

@@ -159,7 +159,9 @@ pub struct RewriteArgs {
     /// Also rewrite text columns of tables the catalogue does not know.
     #[arg(long)]
     pub all_text_columns: bool,
-    /// Write the report to FILE too (.json for JSON, anything else Markdown).
+    /// Write the report to FILE too: .json for JSON, .html/.htm for one self-contained page
+    /// listing every changed row with its old and new images side by side, anything else
+    /// Markdown.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Apply every safe change and leave the cells that cannot be rewritten safely as they

@@ -153,6 +153,13 @@ fn maps(
     Ok((UrlMap::new(from, to, site, &req.opts)?, absolute))
 }
 
+/// `--report x.html` / `x.htm` (any case): the HTML report, which lists every changed row.
+fn is_html(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
 pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
     let (target, site, cfg) = req.db.resolve_with_config(None, out).await?;
     let (map, absolute_map) = maps(&req, site.as_ref(), cfg.as_ref())?;
@@ -165,6 +172,7 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
         dry_run: req.dry_run,
         all_text_columns: req.all_text_columns,
         samples: req.samples,
+        list_rows: req.report.as_deref().is_some_and(is_html),
         batch_size: req.batch_size,
         connect_timeout: req.db.connect_timeout,
         args: super::recorded_args(),
@@ -209,6 +217,8 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
     if let Some(path) = &req.report {
         let text = if path.extension().is_some_and(|e| e == "json") {
             serde_json::to_string_pretty(&report).expect("report serializes")
+        } else if is_html(path) {
+            crate::output::html::html(&report, &crate::output::html::HtmlExtra::default())
         } else {
             crate::output::markdown::markdown(&report)
         };

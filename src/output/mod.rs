@@ -5,6 +5,7 @@ use console::Style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 
+pub mod html;
 pub mod markdown;
 pub mod progress;
 pub mod render;

@@ -14,6 +14,7 @@ use crate::journal::{self, Entry, Run, Writer, mode::Wal};
 use crate::progress::{Progress, Task};
 use crate::url::{Site, UrlMap};
 pub mod report;
+pub mod rows;
 
 use crate::reader::{self, Batches, ScannedRow, TableScan};
 use report::{Report, Totals, UnknownColumn};
@@ -36,6 +37,8 @@ pub struct RewriteRequest {
     pub dry_run: bool,
     pub all_text_columns: bool,
     pub samples: usize,
+    /// List every changed row with its URL pairs in the report (`rows`: an HTML report).
+    pub list_rows: bool,
     pub batch_size: u32,
     pub connect_timeout: Duration,
     /// The arguments as recorded in the journal (no secrets).
@@ -78,6 +81,7 @@ fn new_report(req: &RewriteRequest, dry_run: bool) -> Report {
         settings_changed: false,
         warnings: Vec::new(),
         timings: Default::default(),
+        changed_rows: req.list_rows.then(Default::default),
     }
 }
 
@@ -134,6 +138,8 @@ pub struct Maps {
     pub absolute: Option<UrlMap>,
     /// The Ghost major version, from the `migrations` table.
     pub major: Option<u32>,
+    /// Keep every edit of a change (`RewriteRequest::list_rows`).
+    pub keep_edits: bool,
 }
 
 impl Maps {
@@ -212,7 +218,11 @@ fn plan_one(
     match cell::rewrite_cell(map, &t.table, col, id, v) {
         Ok(None) if kept > 0 => Outcome::KeptAbsolute(kept),
         Ok(None) => Outcome::Unchanged,
-        Ok(Some(change)) => {
+        Ok(Some(mut change)) => {
+            if !maps.keep_edits {
+                // Only a listing of the changed rows needs them: freed here, on this thread.
+                change.edits = Vec::new();
+            }
             let (guard, new_sha256, old_zlib) = match apply {
                 Some(engine) => (
                     crate::db::guard_value(engine, &change.before).into_owned(),
@@ -398,6 +408,10 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
         report.unresolved_ghost_url += row.unresolved;
         report.outside_subdir += row.outside;
         let mut changed = false;
+        let mut listed = report
+            .changed_rows
+            .as_ref()
+            .and_then(|l| l.start(&t.table, &row.id));
         for (col, o) in t.columns.iter().zip(&row.cells) {
             match o {
                 Outcome::Unknown(n) => {
@@ -421,6 +435,9 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
                         c.samples
                             .push(report::sample(&row.id, &ch.before, &ch.first));
                     }
+                    if let Some(l) = listed.as_mut() {
+                        l.add(&col.name, ch);
+                    }
                     if p.absolute {
                         let u = absolute_entry(report, &t.table, &col.name);
                         u.rows += 1;
@@ -441,6 +458,9 @@ fn record(t: &TableScan, ctx: &Ctx, report: &mut Report, planned: &[PlannedRow])
             }
         }
         if changed {
+            if let Some(l) = report.changed_rows.as_mut() {
+                l.finish(listed);
+            }
             report.totals.rows_changed += 1;
             if t.table == "settings" || t.table == "custom_theme_settings" {
                 report.settings_changed = true;
@@ -723,6 +743,7 @@ impl Rewrite {
                 main: req.map.clone(),
                 absolute: req.absolute_map.clone(),
                 major,
+                keep_edits: req.list_rows,
             }),
             skip_unsafe: req.skip_unsafe,
             needles: req.map.needles(),
@@ -761,6 +782,9 @@ impl Rewrite {
         )
         .await?;
         name_problems(&mut self.conn, &self.tables, &mut report).await;
+        if let Some(l) = report.changed_rows.as_mut() {
+            rows::name(&mut self.conn, &self.tables, l).await;
+        }
         finish_warnings(&mut report, &self.req, &self.scope);
         Ok(report)
     }
@@ -768,7 +792,7 @@ impl Rewrite {
     /// Rewrites every safe cell in one transaction, journalled; refuses (nothing written) when
     /// a cell is unsafe and `skip_unsafe` is off.
     pub async fn apply(&mut self, progress: &dyn Progress) -> Result<Report> {
-        apply_all(
+        let mut report = apply_all(
             &mut self.conn,
             &self.req,
             &self.tables,
@@ -776,7 +800,12 @@ impl Rewrite {
             &self.ctx,
             progress,
         )
-        .await
+        .await?;
+        // After the commit: the names are read, not written.
+        if let Some(l) = report.changed_rows.as_mut() {
+            rows::name(&mut self.conn, &self.tables, l).await;
+        }
+        Ok(report)
     }
 
     /// The database, as reports name it.

@@ -73,6 +73,9 @@ pub struct Report {
     pub settings_changed: bool,
     pub warnings: Vec<String>,
     pub timings: Timings,
+    /// Every changed row with its URL pairs, up to a cap (`rewrite --report x.html` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_rows: Option<super::rows::ChangedRows>,
 }
 
 /// Where the time went, in milliseconds (apply: guarded UPDATEs and journal INSERTs separately;

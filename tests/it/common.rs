@@ -296,10 +296,12 @@ pub fn rewrite_args<'a>(db: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// A loopback HTTP/1.1 server (keep-alive, one thread per connection) that answers every
-/// request with `answer(method, path)`, a whole response; returns `http://127.0.0.1:PORT`.
-pub fn loopback_http<F>(answer: F) -> String
+/// request with `answer(method, path)`, a whole response (text or bytes); returns
+/// `http://127.0.0.1:PORT`.
+pub fn loopback_http<F, R>(answer: F) -> String
 where
-    F: Fn(&str, &str) -> String + Send + Sync + 'static,
+    F: Fn(&str, &str) -> R + Send + Sync + 'static,
+    R: AsRef<[u8]>,
 {
     use std::io::{BufRead, BufReader, Write};
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -326,7 +328,7 @@ where
                     let mut parts = first.split_whitespace();
                     let method = parts.next().unwrap_or("GET").to_string();
                     let path = parts.next().unwrap_or("/").to_string();
-                    if w.write_all(answer(&method, &path).as_bytes()).is_err() {
+                    if w.write_all(answer(&method, &path).as_ref()).is_err() {
                         return;
                     }
                 }

@@ -9,6 +9,7 @@ mod journal;
 mod matching;
 mod rdsproxy;
 mod redirects;
+mod report_html;
 mod rewrite;
 mod runbook;
 mod s3server;
