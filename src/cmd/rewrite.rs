@@ -26,6 +26,9 @@ pub struct Request {
     pub skip_unsafe: bool,
     pub samples: usize,
     pub batch_size: u32,
+    /// Set by `run`: the plan's lines and the verify outcome the HTML report shows.
+    pub html_plan: Option<Vec<(String, String)>>,
+    pub html_verify: Option<crate::verify::VerifyReport>,
 }
 
 impl Request {
@@ -52,6 +55,8 @@ impl Request {
             skip_unsafe: a.skip_unsafe,
             samples: a.samples,
             batch_size: a.batch_size,
+            html_plan: None,
+            html_verify: None,
         })
     }
 }
@@ -218,7 +223,13 @@ pub async fn execute(req: Request, out: &Output) -> Result<Outcome> {
         let text = if path.extension().is_some_and(|e| e == "json") {
             serde_json::to_string_pretty(&report).expect("report serializes")
         } else if is_html(path) {
-            crate::output::html::html(&report, &crate::output::html::HtmlExtra::default())
+            crate::output::html::html(
+                &report,
+                &crate::output::html::HtmlExtra {
+                    plan: req.html_plan.clone(),
+                    verify: req.html_verify.as_ref(),
+                },
+            )
         } else {
             crate::output::markdown::markdown(&report)
         };

@@ -546,10 +546,23 @@ impl Ctx<'_> {
                 finished(&o, "sync-images")
             }
             Step::DryRun => {
+                // What the bucket holds now, for the report's reviewer: every object the
+                // content references in the site's own forms (the sync step just ran).
+                let pre = self.verify(None, false).await?;
+                let Outcome::Verify(pre) = pre else {
+                    unreachable!("verify returns a verify outcome")
+                };
                 let mut reports = Vec::new();
                 for (i, pass) in p.rewrite.pass.iter().enumerate() {
                     let path = self.report_path(i);
-                    let o = self.rewrite(pass, true, Some(path.clone())).await?;
+                    let mut req = super::rewrite::Request::from_args(self.rewrite_args(
+                        pass,
+                        true,
+                        Some(path.clone()),
+                    ))?;
+                    req.html_plan = Some(self.plan_lines(st));
+                    req.html_verify = Some(pre.clone());
+                    let o = super::rewrite::execute(req, self.out).await?;
                     self.show(&o);
                     let Outcome::Rewrite { report, .. } = &o else {
                         unreachable!("rewrite returns a rewrite outcome")
@@ -565,7 +578,10 @@ impl Ctx<'_> {
                         "problems": report.problems.len(),
                     }));
                 }
-                Ok(("finished".into(), json!({"passes": reports})))
+                Ok((
+                    "finished".into(),
+                    json!({"passes": reports, "in_bucket_before": {"present": pre.present, "missing": pre.missing.len()}}),
+                ))
             }
             Step::Confirm => self.confirm(st),
             Step::Apply => {
@@ -606,32 +622,87 @@ impl Ctx<'_> {
             Step::Restart => self.restart().await,
             Step::Invalidate => self.invalidate(st).await,
             Step::Verify => {
-                let args = VerifyArgs {
-                    aws: self.aws.clone(),
-                    db: self.db.clone(),
-                    bucket: p.sync.bucket.clone(),
-                    prefix: p.sync.prefix.clone(),
-                    cdn_url: Some(p.cdn.url.clone()),
-                    content_dir: self.content_dir(),
-                    http: p.verify.http,
-                    concurrency: 16,
-                    orphans: false,
-                };
-                let o = super::verify::execute(super::verify::Request::from_args(args)?, self.out)
-                    .await?;
+                let o = self.verify(Some(p.cdn.url.clone()), p.verify.http).await?;
                 self.show(&o);
                 finished(&o, "verify")
             }
         }
     }
 
-    async fn rewrite(
-        &self,
-        pass: &RewritePass,
-        dry: bool,
-        report: Option<PathBuf>,
-    ) -> Result<Outcome> {
-        let args = RewriteArgs {
+    async fn verify(&self, cdn_url: Option<String>, http: bool) -> Result<Outcome> {
+        let p = &self.plan;
+        let args = VerifyArgs {
+            aws: self.aws.clone(),
+            db: self.db.clone(),
+            bucket: p.sync.bucket.clone(),
+            prefix: p.sync.prefix.clone(),
+            cdn_url,
+            content_dir: self.content_dir(),
+            http,
+            concurrency: 16,
+            orphans: false,
+        };
+        super::verify::execute(super::verify::Request::from_args(args)?, self.out).await
+    }
+
+    /// The plan as the HTML report's reviewer reads it.
+    fn plan_lines(&self, st: &RunbookState) -> Vec<(String, String)> {
+        let p = &self.plan;
+        let mut v = vec![
+            (
+                "plan file".to_string(),
+                self.plan_path.display().to_string(),
+            ),
+            ("plan SHA-256".into(), st.plan_sha256.clone()),
+            ("run".into(), st.id.clone()),
+            (
+                "Ghost".into(),
+                p.ghost.version.clone().unwrap_or_else(|| "unknown".into()),
+            ),
+            ("strategy".into(), p.ghost.strategy.clone()),
+            (
+                "snapshot".into(),
+                match (&p.snapshot.mode[..], &p.snapshot.id) {
+                    (m, Some(id)) => format!("{m} {id}"),
+                    (m, None) => m.to_string(),
+                },
+            ),
+            (
+                "bucket".into(),
+                format!("s3://{}/{}", p.sync.bucket, p.sync.prefix),
+            ),
+            ("CDN".into(), p.cdn.url.clone()),
+        ];
+        for (i, x) in p.rewrite.pass.iter().enumerate() {
+            v.push((format!("pass {}", i + 1), format!("{} -> {}", x.from, x.to)));
+        }
+        v.push((
+            "restart".into(),
+            match (&p.restart.ecs_cluster, &p.restart.ecs_service) {
+                (Some(c), Some(s)) => format!("ECS {c}/{s}: new deployment"),
+                _ => p
+                    .restart
+                    .command
+                    .clone()
+                    .unwrap_or_else(|| "by hand".into()),
+            },
+        ));
+        v.push((
+            "CDN invalidation".into(),
+            p.cdn
+                .cloudfront_distribution_id
+                .clone()
+                .map(|d| format!("CloudFront {d}"))
+                .unwrap_or_else(|| "none (by hand)".into()),
+        ));
+        if let Some(sn) = &p.ghost.config_snippet {
+            v.push(("Ghost config".into(), sn.clone()));
+        }
+        v
+    }
+
+    fn rewrite_args(&self, pass: &RewritePass, dry: bool, report: Option<PathBuf>) -> RewriteArgs {
+        RewriteArgs {
             db: self.db.clone(),
             from: pass.from.clone(),
             to: pass.to.clone(),
@@ -644,7 +715,16 @@ impl Ctx<'_> {
             ghost_url_base: pass.ghost_url_base.clone(),
             samples: 3,
             batch_size: 200,
-        };
+        }
+    }
+
+    async fn rewrite(
+        &self,
+        pass: &RewritePass,
+        dry: bool,
+        report: Option<PathBuf>,
+    ) -> Result<Outcome> {
+        let args = self.rewrite_args(pass, dry, report);
         super::rewrite::execute(super::rewrite::Request::from_args(args)?, self.out).await
     }
 

@@ -161,8 +161,17 @@ fn a_plan_for_ghost_5_then_one_run_migrates_and_verifies_clean() {
     let rb = sum["rollback"][0].as_str().unwrap();
     assert!(rb.starts_with("ghost-migrate rollback gm-"), "{rb}");
     // The report of the dry run is where the plan said.
-    let report = s.root.join("migration-report.html");
-    assert!(report.is_file());
+    // The dry run's HTML report carries the plan and what the bucket held before the apply.
+    let html = std::fs::read_to_string(s.root.join("migration-report.html")).unwrap();
+    for want in [
+        "<h2 id=\"runbook\">Runbook plan</h2>",
+        "plan SHA-256",
+        "cdn-absolute",
+        "<h2 id=\"verify\">Verify</h2>",
+        "https://cdn.example.com/content/images/",
+    ] {
+        assert!(html.contains(want), "{want}");
+    }
     // Every old URL is gone; none nested.
     let d = dump(&s.db);
     assert_eq!(count_in(&d, OLD), 0);
