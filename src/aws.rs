@@ -97,6 +97,18 @@ impl Aws {
         aws_sdk_rds::Client::new(&self.config)
     }
 
+    pub fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&self.config)
+    }
+
+    /// CloudFront is global: its API is signed for us-east-1 whatever the profile's region.
+    pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
+        let conf = aws_sdk_cloudfront::config::Builder::from(&self.config)
+            .region(aws_sdk_cloudfront::config::Region::new("us-east-1"))
+            .build();
+        aws_sdk_cloudfront::Client::from_conf(conf)
+    }
+
     pub fn region(&self) -> String {
         self.config
             .region()

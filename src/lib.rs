@@ -10,6 +10,7 @@ pub mod cell;
 pub mod cli;
 pub mod cmd;
 pub mod db;
+pub mod deploy;
 pub mod error;
 pub mod ghost;
 pub mod inventory;

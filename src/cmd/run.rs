@@ -910,24 +910,136 @@ impl Ctx<'_> {
     }
 
     async fn restart_ecs(&self, cluster: &str, service: &str) -> Result<(String, Value)> {
-        Err(Error::usage(
-            format!("ECS restart of {cluster}/{service} is not built into this ghost-migrate yet"),
-            "restart the service yourself and run with --from-step invalidate",
+        let a = crate::aws::Aws::load(&self.aws.settings()).await?;
+        let cancel =
+            super::cancel_on_ctrl_c(self.out, "stopping the wait; the ECS deployment goes on");
+        let progress = crate::output::progress::Terminal::new(self.out);
+        let r = crate::deploy::ecs::redeploy(
+            &a.ecs(),
+            cluster,
+            service,
+            &self.wait_options(),
+            &progress,
+            &cancel,
+        )
+        .await?;
+        if r.state != "stable" {
+            return Err(Error::Interrupted);
+        }
+        Ok((
+            "finished".into(),
+            serde_json::to_value(&r).expect("serializes"),
         ))
     }
 
-    async fn invalidate(&self, _st: &RunbookState) -> Result<(String, Value)> {
-        let Some(_dist) = &self.plan.cdn.cloudfront_distribution_id else {
+    /// Poll interval and timeout of the ECS and CloudFront waits (tests shorten the poll).
+    fn wait_options(&self) -> crate::deploy::WaitOptions {
+        let mut w = crate::deploy::WaitOptions::default();
+        if let Some(ms) = std::env::var("GHOST_MIGRATE_POLL_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            w.poll = Duration::from_millis(ms);
+        }
+        w
+    }
+
+    async fn invalidate(&self, st: &RunbookState) -> Result<(String, Value)> {
+        let Some(dist) = &self.plan.cdn.cloudfront_distribution_id else {
             return Ok((
                 "skipped".into(),
                 json!({"note": "no cloudfront_distribution_id in the plan: purge the site's cached pages in your CDN yourself (direct database edits purge nothing)"}),
             ));
         };
-        Err(Error::usage(
-            "CloudFront invalidation is not built into this ghost-migrate yet",
-            "invalidate yourself and run with --from-step verify",
+        let mut conn = self.target.connect(self.timeout).await?;
+        let runs = applied_runs(&mut conn, st, &self.plan.rewrite.pass).await?;
+        let (pages, settings) = changed_pages(&mut conn, &runs).await?;
+        drop(conn);
+        let base = self
+            .plan
+            .ghost
+            .site_url
+            .as_deref()
+            .and_then(|u| crate::url::Site::parse(u).ok())
+            .map(|s| s.subdir.clone())
+            .unwrap_or_default();
+        let paths = crate::deploy::cloudfront::choose_paths(&base, &pages, settings);
+        if paths.is_empty() {
+            return Ok((
+                "skipped".into(),
+                json!({"note": "no post, page or setting changed: nothing to invalidate"}),
+            ));
+        }
+        let a = crate::aws::Aws::load(&self.aws.settings()).await?;
+        let cancel =
+            super::cancel_on_ctrl_c(self.out, "stopping the wait; the invalidation goes on");
+        let progress = crate::output::progress::Terminal::new(self.out);
+        let r = crate::deploy::cloudfront::invalidate(
+            &a.cloudfront(),
+            dist,
+            &paths,
+            &format!("ghost-migrate-{}", st.id),
+            &self.wait_options(),
+            &progress,
+            &cancel,
+        )
+        .await?;
+        if r.status != "Completed" {
+            return Err(Error::Interrupted);
+        }
+        Ok((
+            "finished".into(),
+            json!({"distribution_id": r.distribution_id, "invalidation_id": r.invalidation_id, "paths": r.paths, "status": r.status, "changed_pages": pages.len(), "settings_changed": settings}),
         ))
     }
+}
+
+/// The posts and pages whose cells the runs changed (slug, page or post), and whether a
+/// setting (or another table shown on every page) did.
+async fn changed_pages(
+    conn: &mut crate::db::Conn,
+    runs: &[String],
+) -> Result<(Vec<crate::deploy::cloudfront::ChangedPage>, bool)> {
+    use crate::db::P;
+    let mut pages = Vec::new();
+    let mut settings = false;
+    for id in runs {
+        let rows = conn
+            .rows(
+                &format!(
+                    "SELECT DISTINCT table_name, row_id FROM {} WHERE run_id = ?",
+                    crate::journal::CHANGES
+                ),
+                &[P::S(id)],
+            )
+            .await?;
+        for r in rows {
+            let table = r[0].clone().unwrap_or_default();
+            let row = r[1].clone().unwrap_or_default();
+            let sql = match table.as_str() {
+                "posts" => "SELECT slug, type FROM posts WHERE id = ?",
+                "posts_meta" => {
+                    "SELECT p.slug, p.type FROM posts p JOIN posts_meta m ON m.post_id = p.id WHERE m.id = ?"
+                }
+                // Revisions and sent emails are not served as pages.
+                "mobiledoc_revisions" | "post_revisions" | "emails" => continue,
+                // Settings, tags, users, snippets, newsletters...: shown on many pages.
+                _ => {
+                    settings = true;
+                    continue;
+                }
+            };
+            if let Some(p) = conn.rows(sql, &[P::S(&row)]).await?.into_iter().next() {
+                pages.push(crate::deploy::cloudfront::ChangedPage {
+                    slug: p[0].clone().unwrap_or_default(),
+                    page: p[1].as_deref() == Some("page"),
+                });
+            }
+        }
+    }
+    pages.sort_by(|a, b| a.slug.cmp(&b.slug));
+    pages.dedup_by(|a, b| a.slug == b.slug);
+    Ok((pages, settings))
 }
 
 /// A step's outcome: finished (exit 0, or 3 = done with warnings), else the step failed with

@@ -552,3 +552,225 @@ fn kill_9_while_the_sync_uploads_then_the_same_command_finishes() {
     assert_eq!(count_in(&dump(&s.db), OLD), 0);
     assert_eq!(applied_rewrites(&s.db), 1);
 }
+
+/// AWS clients on the test's moto, for setting up ECS and CloudFront and checking them.
+fn aws_on(ctx: &Ctx) -> ghost_migrate::aws::Aws {
+    // SAFETY (edition 2024): set before any client reads them, in this test's own process;
+    // the values are the same for every test of this binary.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    }
+    crate::common::rt()
+        .block_on(ghost_migrate::aws::Aws::load(
+            &ghost_migrate::aws::Settings {
+                profile: None,
+                region: Some("us-east-1".into()),
+                endpoint_url: Some(ctx.s.endpoint.clone()),
+                force_path_style: true,
+            },
+        ))
+        .unwrap()
+}
+
+/// An ECS cluster with a Ghost service (no tasks: moto runs none) and a CloudFront
+/// distribution, named uniquely for this test.
+fn ecs_and_cloudfront(
+    a: &ghost_migrate::aws::Aws,
+    tag: &str,
+    bucket: &str,
+) -> (String, String, String) {
+    use aws_sdk_cloudfront::types::{
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
+        ViewerProtocolPolicy,
+    };
+    let cluster = format!("gm-{tag}");
+    let service = "ghost".to_string();
+    crate::common::rt().block_on(async {
+        let ecs = a.ecs();
+        ecs.create_cluster()
+            .cluster_name(&cluster)
+            .send()
+            .await
+            .unwrap();
+        ecs.register_task_definition()
+            .family("ghost")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("ghost")
+                    .image("ghost:5")
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ecs.create_service()
+            .cluster(&cluster)
+            .service_name(&service)
+            .task_definition("ghost")
+            .desired_count(0)
+            .send()
+            .await
+            .unwrap();
+        let origin = Origin::builder()
+            .id("site")
+            .domain_name(format!("{bucket}.s3.amazonaws.com"))
+            .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+            .build()
+            .unwrap();
+        let cfg = DistributionConfig::builder()
+            .caller_reference(format!("gm-{tag}"))
+            .comment("ghost-migrate test")
+            .enabled(true)
+            .origins(
+                Origins::builder()
+                    .quantity(1)
+                    .items(origin)
+                    .build()
+                    .unwrap(),
+            )
+            .default_cache_behavior(
+                DefaultCacheBehavior::builder()
+                    .target_origin_id("site")
+                    .viewer_protocol_policy(ViewerProtocolPolicy::AllowAll)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let d = a
+            .cloudfront()
+            .create_distribution()
+            .distribution_config(cfg)
+            .send()
+            .await
+            .unwrap();
+        (cluster, service, d.distribution().unwrap().id().to_string())
+    })
+}
+
+#[test]
+fn restart_on_ecs_and_a_cloudfront_invalidation_on_moto() {
+    let s = Site::new();
+    let a = aws_on(&s.ctx);
+    let (cluster, service, dist) = ecs_and_cloudfront(&a, &s.ctx.bucket, &s.ctx.bucket);
+    let before = crate::common::rt().block_on(async {
+        let d = a
+            .ecs()
+            .describe_services()
+            .cluster(&cluster)
+            .services(&service)
+            .send()
+            .await
+            .unwrap();
+        d.services()[0].deployments()[0].id().unwrap().to_string()
+    });
+    let o = s.plan(&[
+        "--ecs-cluster",
+        &cluster,
+        "--ecs-service",
+        &service,
+        "--cloudfront-distribution-id",
+        &dist,
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = s.plan_text();
+    assert!(
+        text.contains(&format!("ecs_cluster = \"{cluster}\"")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("cloudfront_distribution_id = \"{dist}\"")),
+        "{text}"
+    );
+    let mut c = s.ctx.cmd();
+    c.args(["run", "--json", "--yes"])
+        .arg(&s.plan)
+        .env("GHOST_MIGRATE_POLL_MS", "100");
+    let o = show(c);
+    assert_eq!(o.status.code(), Some(0));
+    let ev = events(&o);
+    let step = |name: &str| {
+        ev.iter()
+            .find(|e| e["event"] == "step_finished" && e["step"] == name)
+            .unwrap()
+            .clone()
+    };
+    // Ghost restarted: a new deployment of its service, waited for until stable.
+    let r = step("restart");
+    assert_eq!(r["status"], "finished", "{r}");
+    assert_eq!(r["result"]["state"], "stable");
+    let new_id = r["result"]["deployment_id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, before);
+    let now = crate::common::rt().block_on(async {
+        let d = a
+            .ecs()
+            .describe_services()
+            .cluster(&cluster)
+            .services(&service)
+            .send()
+            .await
+            .unwrap();
+        d.services()[0].deployments()[0].id().unwrap().to_string()
+    });
+    assert_eq!(now, new_id);
+    // The fixture's rewrite changes settings (logo, icon, cover): every page, so `/*`.
+    let i = step("invalidate");
+    assert_eq!(i["status"], "finished", "{i}");
+    assert_eq!(i["result"]["paths"], serde_json::json!(["/*"]));
+    assert_eq!(i["result"]["settings_changed"], true);
+    let id = i["result"]["invalidation_id"].as_str().unwrap().to_string();
+    let (status, paths, refs) = crate::common::rt().block_on(async {
+        let g = a
+            .cloudfront()
+            .get_invalidation()
+            .distribution_id(&dist)
+            .id(&id)
+            .send()
+            .await
+            .unwrap();
+        let inv = g.invalidation().unwrap().clone();
+        let batch = inv.invalidation_batch().unwrap();
+        (
+            inv.status().to_string(),
+            batch.paths().unwrap().items().to_vec(),
+            batch.caller_reference().to_string(),
+        )
+    });
+    assert_eq!(status, "Completed");
+    assert_eq!(paths, ["/*"]);
+    assert!(refs.starts_with("ghost-migrate-rb-"), "{refs}");
+}
+
+#[test]
+fn a_missing_ecs_service_fails_the_restart_step_with_the_fix() {
+    let s = Site::new();
+    let a = aws_on(&s.ctx);
+    let (cluster, _, _) = ecs_and_cloudfront(&a, &format!("{}-x", s.ctx.bucket), &s.ctx.bucket);
+    assert_eq!(
+        s.plan(&[
+            "--ecs-cluster",
+            &cluster,
+            "--ecs-service",
+            "no-such-service"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    let o = s.run(&["--yes"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = crate::common::stderr(&o);
+    assert!(err.contains("step restart failed"), "{err}");
+    assert!(err.contains("no-such-service"), "{err}");
+    assert!(err.contains("ecs_service"), "{err}");
+    // The apply before it stands; nothing after it ran.
+    assert_eq!(applied_rewrites(&s.db), 1);
+    assert!(
+        !events(&o)
+            .iter()
+            .any(|e| e["event"] == "step_started" && e["step"] == "verify")
+    );
+}
