@@ -11,6 +11,8 @@ const SUBCOMMANDS: &[&str] = &[
     "verify",
     "rewrite",
     "redirects",
+    "plan",
+    "run",
     "runs",
     "rollback",
     "completions",

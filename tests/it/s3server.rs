@@ -146,7 +146,9 @@ fn start_once(kind: Kind) -> Result<Server, String> {
         .spawn()
         .expect("start watchdog");
     let endpoint = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // Generous: on a loaded 2-core machine SeaweedFS's filer took over a minute to accept the
+    // first bucket (seen while other builds ran).
+    let deadline = Instant::now() + Duration::from_secs(180);
     let mut server = Server {
         endpoint,
         child,
