@@ -60,7 +60,12 @@ impl Request {
             db: DbRequest::from_args(&a.db)?,
             aws: a.aws.settings(),
             inputs: Inputs {
-                config: a.db.ghost_config.clone(),
+                // Absolute: `run` takes relative paths against the plan file's folder.
+                config: a
+                    .db
+                    .ghost_config
+                    .as_ref()
+                    .map(|c| std::path::absolute(c).unwrap_or(c.clone())),
                 bucket: a.bucket,
                 prefix: crate::bucket::BucketLayout::new("aaa", &a.prefix)?.prefix,
                 cdn_url: a.cdn_url,
