@@ -553,25 +553,29 @@ fn kill_9_while_the_sync_uploads_then_the_same_command_finishes() {
     assert_eq!(applied_rewrites(&s.db), 1);
 }
 
-/// AWS clients on the test's moto, for setting up ECS and CloudFront and checking them.
+/// AWS clients on the test's moto, with the test's credentials given directly (never put in
+/// this process's environment, which every server the tests start would inherit).
 fn aws_on(ctx: &Ctx) -> ghost_migrate::aws::Aws {
-    // SAFETY (edition 2024): set before any client reads them, in this test's own process;
-    // the values are the same for every test of this binary.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let config = crate::common::rt().block_on(
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https(),
+            )
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&ctx.s.endpoint)
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .load(),
+    );
+    ghost_migrate::aws::Aws {
+        config,
+        path_style: true,
     }
-    crate::common::rt()
-        .block_on(ghost_migrate::aws::Aws::load(
-            &ghost_migrate::aws::Settings {
-                profile: None,
-                region: Some("us-east-1".into()),
-                endpoint_url: Some(ctx.s.endpoint.clone()),
-                force_path_style: true,
-            },
-        ))
-        .unwrap()
 }
 
 /// An ECS cluster with a Ghost service (no tasks: moto runs none) and a CloudFront

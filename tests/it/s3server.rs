@@ -122,8 +122,13 @@ fn start_once(kind: Kind) -> Result<Server, String> {
         }
     };
     let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
+    // SeaweedFS turns S3 authentication on when it finds AWS credentials in its environment
+    // (a developer's shell may export them); the tests' servers run open.
     let child = Command::new(&args[0])
         .args(&args[1..])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -155,15 +160,30 @@ fn start_once(kind: Kind) -> Result<Server, String> {
         watchdog,
         _dir: dir,
     };
+    let mut last = String::from("no probe yet");
     let log =
         |s: &Server| std::fs::read_to_string(s._dir.path().join("server.log")).unwrap_or_default();
     loop {
         // SeaweedFS answers before its filer is ready; a bucket PUT proves it is. Whatever
         // answered, it must be our process that is still running.
-        let answered =
-            http("GET", &format!("{}/", server.endpoint), &[]).is_ok_and(|(status, _, _)| {
-                kind == Kind::Moto || (status < 500 && try_bucket(&server.endpoint))
-            });
+        let answered = match http("GET", &format!("{}/", server.endpoint), &[]) {
+            Ok(_) if kind == Kind::Moto => true,
+            Ok((status, _, _)) if status < 500 => match try_bucket(&server.endpoint) {
+                Ok(()) => true,
+                Err(e) => {
+                    last = e;
+                    false
+                }
+            },
+            Ok((status, _, _)) => {
+                last = format!("GET / answered {status}");
+                false
+            }
+            Err(e) => {
+                last = format!("GET /: {e}");
+                false
+            }
+        };
         if let Ok(Some(status)) = server.child.try_wait() {
             return Err(format!(
                 "{kind:?} exited ({status}) on {}:\n{}",
@@ -176,7 +196,7 @@ fn start_once(kind: Kind) -> Result<Server, String> {
         }
         if Instant::now() > deadline {
             panic!(
-                "{kind:?} did not start on {}:\n{}",
+                "{kind:?} did not start on {} (last probe: {last}):\n{}",
                 server.endpoint,
                 log(&server)
             );
@@ -185,12 +205,17 @@ fn start_once(kind: Kind) -> Result<Server, String> {
     }
 }
 
-fn try_bucket(endpoint: &str) -> bool {
+/// A bucket PUT on `endpoint`: Ok when created, else what the server answered.
+fn try_bucket(endpoint: &str) -> Result<(), String> {
     let b = format!("probe-{}", std::process::id());
-    matches!(
-        http("PUT", &format!("{endpoint}/{b}"), &[]),
-        Ok((200, _, _))
-    )
+    match http("PUT", &format!("{endpoint}/{b}"), &[]) {
+        Ok((200, _, _)) => Ok(()),
+        Ok((status, _, body)) => Err(format!(
+            "bucket PUT answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        )),
+        Err(e) => Err(format!("bucket PUT: {e}")),
+    }
 }
 
 /// The shared server of `kind`, started if none runs. Panics when it cannot be installed or
