@@ -155,21 +155,22 @@ pub async fn redeploy(
             progress.status(&line);
             last = line;
         }
+        let report = |state: &str| RedeployReport {
+            cluster: cluster.into(),
+            service: service.into(),
+            deployment_id: deployment_id.clone(),
+            task_definition: task_definition.clone(),
+            desired,
+            running,
+            state: state.into(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        };
         let stable = deployments.len() == 1
             && running == desired
             && rollout.as_deref().is_none_or(|r| r == "COMPLETED");
         if stable {
             progress.finish();
-            return Ok(RedeployReport {
-                cluster: cluster.into(),
-                service: service.into(),
-                deployment_id,
-                task_definition,
-                desired,
-                running,
-                state: "stable".into(),
-                elapsed_ms: started.elapsed().as_millis() as u64,
-            });
+            return Ok(report("stable"));
         }
         if started.elapsed() >= opts.timeout {
             progress.finish();
@@ -183,16 +184,7 @@ pub async fn redeploy(
         }
         if !super::sleep_unless_cancelled(opts.poll, cancel).await {
             progress.finish();
-            return Ok(RedeployReport {
-                cluster: cluster.into(),
-                service: service.into(),
-                deployment_id,
-                task_definition,
-                desired,
-                running,
-                state: "waiting stopped".into(),
-                elapsed_ms: started.elapsed().as_millis() as u64,
-            });
+            return Ok(report("waiting stopped"));
         }
     }
 }
