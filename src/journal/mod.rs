@@ -559,6 +559,34 @@ impl Writer {
         Writer { run_id, seq: 0 }
     }
 
+    /// SQLite: the same rows, one prepared INSERT run once per entry on SQLite's C API.
+    pub fn write_raw(
+        &mut self,
+        raw: &crate::db::raw::Raw,
+        entries: &[Entry<'_>],
+    ) -> std::result::Result<(), crate::db::DbError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut insert = raw.prepare(&format!(
+            "INSERT INTO {CHANGES} (run_id, seq, table_name, row_id, column_name, old_value, old_zlib, new_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))?;
+        for e in entries {
+            insert.execute(&[
+                P::S(&self.run_id),
+                P::I(self.seq + 1),
+                P::S(e.table),
+                P::S(e.row_id),
+                P::S(e.column),
+                P::OptS(e.old_zlib.is_none().then_some(e.old)),
+                P::OptB(e.old_zlib),
+                P::S(e.new_sha256),
+            ])?;
+            self.seq += 1;
+        }
+        Ok(())
+    }
+
     pub async fn write(&mut self, conn: &mut Conn, entries: &[Entry<'_>]) -> Result<()> {
         let size = |e: &Entry| e.old_zlib.map_or(e.old.len(), <[u8]>::len) + e.row_id.len() + 160;
         for chunk in crate::db::chunks(entries, crate::db::MAX_ROWS, crate::db::MAX_BYTES, size) {

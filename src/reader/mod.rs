@@ -153,7 +153,7 @@ impl<'a> Batches<'a> {
             filter.join(" OR "),
             self.size
         );
-        let rows = conn.cells(&sql, &params).await?;
+        let rows = conn.scan_cells(&sql, &params).await?;
         if (rows.len() as u32) < self.size {
             self.done = true;
         }
