@@ -932,11 +932,13 @@ impl Ctx<'_> {
         ))
     }
 
-    /// Poll interval and timeout of the ECS and CloudFront waits (tests shorten the poll).
+    /// Poll interval and timeout of the ECS and CloudFront waits (debug builds only: tests
+    /// shorten the poll with `GHOST_MIGRATE_POLL_MS`).
     fn wait_options(&self) -> crate::deploy::WaitOptions {
         let mut w = crate::deploy::WaitOptions::default();
-        if let Some(ms) = std::env::var("GHOST_MIGRATE_POLL_MS")
-            .ok()
+        if let Some(ms) = cfg!(debug_assertions)
+            .then(|| std::env::var("GHOST_MIGRATE_POLL_MS").ok())
+            .flatten()
             .and_then(|v| v.parse().ok())
         {
             w.poll = Duration::from_millis(ms);

@@ -305,7 +305,7 @@ const PLANNING_DEPTH: usize = 4;
 
 /// Plans a batch on a new thread, at a lower priority than the connection's: the reads and
 /// writes on the connection are the path everything waits on, so planning takes the CPU they
-/// leave (10,000 posts: apply 3.45 s -> 3.31 s; 100,000: 33.4 s -> 32.1 s; bench/RESULTS.md).
+/// leave (100,000 posts on 2 cores: apply 33.4 s at the same priority, 32.1 s at nice 10).
 /// A thread per batch (tens of microseconds against the batch's milliseconds) keeps the lowered
 /// priority off tokio's pooled threads.
 fn spawn_planning(
