@@ -1,12 +1,14 @@
-//! SQLite's own C API on sqlx's connection, for the apply's write loop only: one-row
-//! statements prepared once per batch and run many times, with values bound without a copy.
+//! SQLite's own C API on sqlx's connection, for the rewrite's hot loop only (batch reads, and
+//! the apply's guarded UPDATEs and journal INSERTs): one-row statements prepared once per batch
+//! and run many times, with values bound without a copy and rows copied once.
 //! Through sqlx every statement is a message to the connection's worker thread and every bound
 //! value is copied twice; a rewrite of 100,000 posts writes about 270,000 rows, so that cost is
 //! most of the gap to a plain `UPDATE ... REPLACE()` (bench/RESULTS.md, 2026-12-06).
 //!
 //! `with_raw` holds sqlx's lock on the connection for as long as the closure runs: the worker
 //! thread makes no call on the handle meanwhile, and the transaction sqlx began stays the one
-//! these statements run in. The unsafe code of the crate is in this file.
+//! these statements run in. The crate's unsafe code is in this file, apart from single `prctl`
+//! and `setpriority` calls.
 
 use super::{Cell, DbError, P, sql_err};
 use libsqlite3_sys as ffi;
@@ -26,7 +28,7 @@ pub struct Raw {
 /// and is idle again. Without it, a `with_raw` started while the worker was still between
 /// releasing and retaking the lock (its thread descheduled, which planning threads on a busy
 /// 2-core machine make likely) could wait forever: 1 to 3 runs in 80 of the conformance test
-/// hung under load, none in 720 with the ping. The wait for the lock is bounded too, so a hang
+/// hung under load, none in 1,040 with the ping. The wait for the lock is bounded too, so a hang
 /// that gets past this is an error (the transaction is rolled back), never a stuck process.
 pub async fn with_raw<R>(
     conn: &mut SqliteConnection,
