@@ -1,4 +1,5 @@
-//! Applying: guarded UPDATEs keyed by the primary key, many rows per statement. Every changed
+//! Applying: guarded UPDATEs keyed by the primary key, many rows per statement on MySQL and
+//! one row per prepared statement on SQLite (`write_rows_raw`). Every changed
 //! cell is guarded by what was read (the value itself on SQLite, its SHA-256 computed by the
 //! server on MySQL), so a row edited by someone else since it was read aborts the whole
 //! transaction. The caller owns the transaction.
