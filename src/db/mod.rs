@@ -444,16 +444,8 @@ where
         return Ok(match String::from_utf8(b) {
             // MySQL sends binary-collated text (utf8mb4_bin) as bytes: still text.
             Ok(s) if !sqlite => Cell::Text(s),
-            Ok(s) => Cell::Binary {
-                len: s.len(),
-                utf8: true,
-                lossy: s,
-            },
-            Err(e) => Cell::Binary {
-                len: e.as_bytes().len(),
-                utf8: false,
-                lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            },
+            Ok(s) => Cell::binary(s.into_bytes()),
+            Err(e) => Cell::binary(e.into_bytes()),
         });
     }
     let number = |n: String| Cell::Text(n);
@@ -468,6 +460,23 @@ where
 }
 
 impl Cell {
+    /// Bytes that must not be rewritten: `Binary`, with whether they are UTF-8 and their lossy
+    /// text.
+    pub fn binary(b: Vec<u8>) -> Cell {
+        match String::from_utf8(b) {
+            Ok(s) => Cell::Binary {
+                len: s.len(),
+                utf8: true,
+                lossy: s,
+            },
+            Err(e) => Cell::Binary {
+                len: e.as_bytes().len(),
+                utf8: false,
+                lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            },
+        }
+    }
+
     /// The value as text: bytes read lossily, integers written out.
     pub fn into_text(self) -> Option<String> {
         match self {

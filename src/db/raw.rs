@@ -220,26 +220,9 @@ unsafe fn column(s: *mut ffi::sqlite3_stmt, i: c_int) -> Cell {
             ffi::SQLITE_NULL => Cell::Null,
             ffi::SQLITE_TEXT => match String::from_utf8(bytes(ffi::sqlite3_column_text(s, i))) {
                 Ok(t) => Cell::Text(t),
-                Err(e) => Cell::Binary {
-                    len: e.as_bytes().len(),
-                    utf8: false,
-                    lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                },
+                Err(e) => Cell::binary(e.into_bytes()),
             },
-            ffi::SQLITE_BLOB => {
-                match String::from_utf8(bytes(ffi::sqlite3_column_blob(s, i).cast())) {
-                    Ok(t) => Cell::Binary {
-                        len: t.len(),
-                        utf8: true,
-                        lossy: t,
-                    },
-                    Err(e) => Cell::Binary {
-                        len: e.as_bytes().len(),
-                        utf8: false,
-                        lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                    },
-                }
-            }
+            ffi::SQLITE_BLOB => Cell::binary(bytes(ffi::sqlite3_column_blob(s, i).cast())),
             ffi::SQLITE_INTEGER => Cell::Text(ffi::sqlite3_column_int64(s, i).to_string()),
             // A REAL: SQLite's own text form of it.
             _ => Cell::Text(

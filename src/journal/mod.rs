@@ -554,9 +554,28 @@ pub struct Writer {
     seq: i64,
 }
 
+/// The columns of a change row, and the placeholders of one row (`Writer::row` binds them).
+const CHANGE_COLUMNS: &str =
+    "(run_id, seq, table_name, row_id, column_name, old_value, old_zlib, new_sha256)";
+const CHANGE_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?)";
+
 impl Writer {
     pub fn new(run_id: String) -> Self {
         Writer { run_id, seq: 0 }
+    }
+
+    /// The values of one change row, in `CHANGE_COLUMNS` order.
+    fn row<'a>(&'a self, seq: i64, e: &Entry<'a>) -> [P<'a>; 8] {
+        [
+            P::S(&self.run_id),
+            P::I(seq),
+            P::S(e.table),
+            P::S(e.row_id),
+            P::S(e.column),
+            P::OptS(e.old_zlib.is_none().then_some(e.old)),
+            P::OptB(e.old_zlib),
+            P::S(e.new_sha256),
+        ]
     }
 
     /// SQLite: the same rows, one prepared INSERT run once per entry on SQLite's C API.
@@ -569,19 +588,10 @@ impl Writer {
             return Ok(());
         }
         let mut insert = raw.prepare(&format!(
-            "INSERT INTO {CHANGES} (run_id, seq, table_name, row_id, column_name, old_value, old_zlib, new_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO {CHANGES} {CHANGE_COLUMNS} VALUES {CHANGE_ROW}"
         ))?;
         for e in entries {
-            insert.execute(&[
-                P::S(&self.run_id),
-                P::I(self.seq + 1),
-                P::S(e.table),
-                P::S(e.row_id),
-                P::S(e.column),
-                P::OptS(e.old_zlib.is_none().then_some(e.old)),
-                P::OptB(e.old_zlib),
-                P::S(e.new_sha256),
-            ])?;
+            insert.execute(&self.row(self.seq + 1, e))?;
             self.seq += 1;
         }
         Ok(())
@@ -590,23 +600,11 @@ impl Writer {
     pub async fn write(&mut self, conn: &mut Conn, entries: &[Entry<'_>]) -> Result<()> {
         let size = |e: &Entry| e.old_zlib.map_or(e.old.len(), <[u8]>::len) + e.row_id.len() + 160;
         for chunk in crate::db::chunks(entries, crate::db::MAX_ROWS, crate::db::MAX_BYTES, size) {
-            let placeholders = vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO {CHANGES} (run_id, seq, table_name, row_id, column_name, old_value, old_zlib, new_sha256) VALUES {placeholders}"
-            );
+            let placeholders = vec![CHANGE_ROW; chunk.len()].join(", ");
+            let sql = format!("INSERT INTO {CHANGES} {CHANGE_COLUMNS} VALUES {placeholders}");
             let mut params = Vec::with_capacity(chunk.len() * 8);
-            let seqs: Vec<i64> = (0..chunk.len() as i64).map(|i| self.seq + i + 1).collect();
-            for (e, s) in chunk.iter().zip(&seqs) {
-                params.extend([
-                    P::S(&self.run_id),
-                    P::I(*s),
-                    P::S(e.table),
-                    P::S(e.row_id),
-                    P::S(e.column),
-                    P::OptS(e.old_zlib.is_none().then_some(e.old)),
-                    P::OptB(e.old_zlib),
-                    P::S(e.new_sha256),
-                ]);
+            for (i, e) in chunk.iter().enumerate() {
+                params.extend(self.row(self.seq + i as i64 + 1, e));
             }
             conn.exec_once(&sql, &params).await?;
             self.seq += chunk.len() as i64;
